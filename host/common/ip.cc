@@ -1,0 +1,114 @@
+// IPv4/IPv6 header helpers.
+#include "host/common/ip.h"
+
+namespace ipsec::ip {
+
+uint32_t ChecksumPartial(Bytes data, uint32_t sum) {
+  size_t i = 0;
+  const size_t n = data.size();
+  for (; i + 1 < n; i += 2) sum += LoadU16Be(&data[i]);
+  if (i < n) sum += uint32_t{U8(data[i])} << 8;
+  // Fold now and then so long inputs cannot overflow 32 bits.
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  return sum;
+}
+
+uint16_t ChecksumFold(uint32_t sum) {
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  return static_cast<uint16_t>(sum);
+}
+
+void SetIpv4Checksum(std::byte* hdr, size_t hdr_len) {
+  hdr[10] = std::byte{0};
+  hdr[11] = std::byte{0};
+  uint16_t c = static_cast<uint16_t>(~ChecksumFold(ChecksumPartial({hdr, hdr_len})));
+  StoreU16Be(hdr + 10, c);
+}
+
+bool Ipv4ChecksumOk(const std::byte* hdr, size_t hdr_len) {
+  return ChecksumFold(ChecksumPartial({hdr, hdr_len})) == 0xffff;
+}
+
+IpInfo ParseIp(Bytes pkt, bool allow_trailing) {
+  IpInfo info;
+  if (pkt.empty()) return info;
+  const uint8_t v = U8(pkt[0]) >> 4;
+  if (v == 4) {
+    if (pkt.size() < kIpv4MinHeader) return info;
+    const size_t ihl = size_t{U8(pkt[0]) & 0x0fu} * 4;
+    const size_t total = LoadU16Be(&pkt[2]);
+    if (ihl < kIpv4MinHeader || total < ihl || total > pkt.size()) return info;
+    if (!allow_trailing && total != pkt.size()) return info;
+    info.header_len = ihl;
+    info.total_len = total;
+    info.protocol = U8(pkt[9]);
+    info.tos = U8(pkt[1]);
+    info.ttl = U8(pkt[8]);
+    info.df = (U8(pkt[6]) & 0x40) != 0;
+    info.version = 4;
+  } else if (v == 6) {
+    if (pkt.size() < kIpv6Header) return info;
+    const size_t total = kIpv6Header + LoadU16Be(&pkt[4]);
+    if (total > pkt.size()) return info;  // jumbograms (payload length 0 + HBH option) unsupported
+    if (!allow_trailing && total != pkt.size()) return info;
+    info.header_len = kIpv6Header;
+    info.total_len = total;
+    info.protocol = U8(pkt[6]);
+    info.tos = static_cast<uint8_t>(((U8(pkt[0]) & 0x0f) << 4) | (U8(pkt[1]) >> 4));
+    info.ttl = U8(pkt[7]);
+    info.version = 6;
+  }
+  return info;
+}
+
+void SetIpv6TrafficClass(std::byte* hdr, uint8_t tc) {
+  hdr[0] = std::byte((U8(hdr[0]) & 0xf0) | (tc >> 4));
+  hdr[1] = std::byte(((tc & 0x0f) << 4) | (U8(hdr[1]) & 0x0f));
+}
+
+size_t Ipv6InsertionPoint(Bytes pkt, size_t* nh_offset) {
+  if (pkt.size() < kIpv6Header) return 0;
+  size_t off = kIpv6Header;
+  size_t nh_off = 6;
+  uint8_t nh = U8(pkt[6]);
+  // Look ahead: a Destination Options header stays in front only if a Routing header follows it.
+  for (int guard = 0; guard < 16; ++guard) {
+    bool before = false;
+    size_t len = 0;
+    if (nh == kProtoHopByHop || nh == kProtoRouting || nh == kProtoDstOpts) {
+      if (off + 2 > pkt.size()) return 0;
+      len = (size_t{U8(pkt[off + 1])} + 1) * 8;
+      if (nh == kProtoDstOpts) {
+        // Peek at the header after this one.
+        if (off + len + 0 > pkt.size()) return 0;
+        before = U8(pkt[off]) == kProtoRouting;
+      } else {
+        before = true;
+      }
+    } else if (nh == kProtoFragment) {
+      len = 8;
+      before = true;
+    }
+    if (!before) {
+      *nh_offset = nh_off;
+      return off;
+    }
+    if (off + len > pkt.size()) return 0;
+    nh_off = off;
+    nh = U8(pkt[off]);
+    off += len;
+  }
+  return 0;
+}
+
+uint32_t PseudoHeaderSum(const std::byte* src, const std::byte* dst, bool v6, uint8_t proto, uint32_t len) {
+  const size_t alen = v6 ? 16 : 4;
+  uint32_t sum = ChecksumPartial({src, alen});
+  sum = ChecksumPartial({dst, alen}, sum);
+  sum += proto;
+  sum += len >> 16;
+  sum += len & 0xffff;
+  return sum;
+}
+
+}  // namespace ipsec::ip

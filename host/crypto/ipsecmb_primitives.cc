@@ -1,0 +1,288 @@
+// intel-ipsec-mb implementations of the crypto primitives: the fast path.
+//
+// AES-GCM, GMAC-only use and ChaCha20-Poly1305 go through the direct (synchronous) API with keys
+// pre-expanded once per object. AES-CBC and HMAC-SHA-256 are only offered through the job API in
+// ipsec-mb 1.3, so each call submits one job and flushes it; the HMAC ipad/opad states are
+// precomputed once (RFC 2104) with the library's one-block SHA-256.
+//
+// ipsec-mb takes AAD as one contiguous buffer. Multi-segment AAD (ESP with ESN, RFC 4106 §5) is
+// gathered into a per-thread scratch buffer that grows once and is reused: no per-packet allocation.
+#include "host/crypto/ipsecmb_primitives.h"
+
+#include <cstring>
+#include <vector>
+
+#include "host/common/secure_bytes.h"
+
+namespace ipsec::crypto {
+namespace {
+
+struct MgrHolder {
+  IMB_MGR* mgr = nullptr;
+  MgrHolder() {
+    mgr = alloc_mb_mgr(0);
+    if (mgr == nullptr) return;
+    init_mb_mgr_auto(mgr, nullptr);
+    if (imb_get_errno(mgr) != 0) {
+      free_mb_mgr(mgr);
+      mgr = nullptr;
+    }
+  }
+  ~MgrHolder() {
+    if (mgr != nullptr) free_mb_mgr(mgr);
+  }
+};
+
+const uint8_t* P(const std::byte* p) { return reinterpret_cast<const uint8_t*>(p); }
+uint8_t* P(std::byte* p) { return reinterpret_cast<uint8_t*>(p); }
+
+// Flattens AAD segments: returns a pointer to contiguous AAD, copying only when there is more than
+// one non-empty segment.
+const uint8_t* FlattenAad(std::span<const Bytes> aad, uint64_t* len) {
+  thread_local std::vector<uint8_t> scratch;
+  size_t total = 0, nonempty = 0;
+  const Bytes* only = nullptr;
+  for (const Bytes& s : aad) {
+    total += s.size();
+    if (!s.empty()) {
+      ++nonempty;
+      only = &s;
+    }
+  }
+  *len = total;
+  if (nonempty == 0) return nullptr;
+  if (nonempty == 1) return P(only->data());
+  if (scratch.size() < total) scratch.resize(total);
+  size_t off = 0;
+  for (const Bytes& s : aad) {
+    if (!s.empty()) std::memcpy(scratch.data() + off, s.data(), s.size());
+    off += s.size();
+  }
+  return scratch.data();
+}
+
+// Runs one job to completion on an otherwise idle manager.
+bool RunJob(IMB_MGR* mgr) {
+  IMB_JOB* job = IMB_SUBMIT_JOB(mgr);
+  while (job == nullptr) job = IMB_FLUSH_JOB(mgr);
+  return job->status == IMB_STATUS_COMPLETED;
+}
+
+struct alignas(64) AlignedGcmKey {
+  gcm_key_data kd;
+};
+
+class ImbGcm final : public Aead {
+ public:
+  explicit ImbGcm(bool aes256) : aes256_(aes256) {}
+  ~ImbGcm() override { SecureZero(&key_, sizeof(key_)); }
+
+  void Init(IMB_MGR* mgr, Bytes key) {
+    if (aes256_) IMB_AES256_GCM_PRE(mgr, key.data(), &key_.kd);
+    else IMB_AES128_GCM_PRE(mgr, key.data(), &key_.kd);
+  }
+
+  void Seal(Bytes nonce, std::span<const Bytes> aad, MutableBytes text, MutableBytes tag) override {
+    IMB_MGR* mgr = ThreadImbMgr();
+    gcm_context_data ctx;
+    uint64_t aad_len = 0;
+    const uint8_t* a = FlattenAad(aad, &aad_len);
+    if (aes256_) {
+      IMB_AES256_GCM_ENC(mgr, &key_.kd, &ctx, P(text.data()), P(text.data()), text.size(), P(nonce.data()),
+                         a, aad_len, P(tag.data()), kTagSize);
+    } else {
+      IMB_AES128_GCM_ENC(mgr, &key_.kd, &ctx, P(text.data()), P(text.data()), text.size(), P(nonce.data()),
+                         a, aad_len, P(tag.data()), kTagSize);
+    }
+  }
+
+  bool Open(Bytes nonce, std::span<const Bytes> aad, MutableBytes text, Bytes tag) override {
+    if (tag.size() != kTagSize) return false;
+    IMB_MGR* mgr = ThreadImbMgr();
+    gcm_context_data ctx;
+    uint64_t aad_len = 0;
+    const uint8_t* a = FlattenAad(aad, &aad_len);
+    std::byte computed[kTagSize];
+    if (aes256_) {
+      IMB_AES256_GCM_DEC(mgr, &key_.kd, &ctx, P(text.data()), P(text.data()), text.size(), P(nonce.data()),
+                         a, aad_len, P(computed), kTagSize);
+    } else {
+      IMB_AES128_GCM_DEC(mgr, &key_.kd, &ctx, P(text.data()), P(text.data()), text.size(), P(nonce.data()),
+                         a, aad_len, P(computed), kTagSize);
+    }
+    return ConstantTimeEqual(computed, tag);
+  }
+
+  Provider provider() const override { return Provider::kIpsecMb; }
+
+ private:
+  bool aes256_;
+  AlignedGcmKey key_;
+};
+
+class ImbChaCha final : public Aead {
+ public:
+  explicit ImbChaCha(Bytes key) { std::memcpy(key_, key.data(), 32); }
+  ~ImbChaCha() override { SecureZero(key_, sizeof(key_)); }
+
+  void Seal(Bytes nonce, std::span<const Bytes> aad, MutableBytes text, MutableBytes tag) override {
+    IMB_MGR* mgr = ThreadImbMgr();
+    chacha20_poly1305_context_data ctx;
+    uint64_t aad_len = 0;
+    const uint8_t* a = FlattenAad(aad, &aad_len);
+    IMB_CHACHA20_POLY1305_INIT(mgr, key_, &ctx, P(nonce.data()), a, aad_len);
+    if (!text.empty()) IMB_CHACHA20_POLY1305_ENC_UPDATE(mgr, key_, &ctx, P(text.data()), P(text.data()), text.size());
+    IMB_CHACHA20_POLY1305_ENC_FINALIZE(mgr, &ctx, P(tag.data()), kTagSize);
+    SecureZero(&ctx, sizeof(ctx));
+  }
+
+  bool Open(Bytes nonce, std::span<const Bytes> aad, MutableBytes text, Bytes tag) override {
+    if (tag.size() != kTagSize) return false;
+    IMB_MGR* mgr = ThreadImbMgr();
+    chacha20_poly1305_context_data ctx;
+    uint64_t aad_len = 0;
+    const uint8_t* a = FlattenAad(aad, &aad_len);
+    std::byte computed[kTagSize];
+    IMB_CHACHA20_POLY1305_INIT(mgr, key_, &ctx, P(nonce.data()), a, aad_len);
+    if (!text.empty()) IMB_CHACHA20_POLY1305_DEC_UPDATE(mgr, key_, &ctx, P(text.data()), P(text.data()), text.size());
+    IMB_CHACHA20_POLY1305_DEC_FINALIZE(mgr, &ctx, P(computed), kTagSize);
+    SecureZero(&ctx, sizeof(ctx));
+    return ConstantTimeEqual(computed, tag);
+  }
+
+  Provider provider() const override { return Provider::kIpsecMb; }
+
+ private:
+  alignas(16) uint8_t key_[32];
+};
+
+class ImbHmac final : public HmacSha256 {
+ public:
+  ImbHmac(IMB_MGR* mgr, Bytes key) {
+    alignas(16) uint8_t block[64] = {};
+    if (key.size() > 64) {
+      IMB_SHA256(mgr, key.data(), key.size(), block);
+    } else if (!key.empty()) {
+      std::memcpy(block, key.data(), key.size());
+    }
+    alignas(16) uint8_t pad[64];
+    for (int i = 0; i < 64; ++i) pad[i] = block[i] ^ 0x36;
+    IMB_SHA256_ONE_BLOCK(mgr, pad, ipad_);
+    for (int i = 0; i < 64; ++i) pad[i] = block[i] ^ 0x5c;
+    IMB_SHA256_ONE_BLOCK(mgr, pad, opad_);
+    SecureZero(block, sizeof(block));
+    SecureZero(pad, sizeof(pad));
+  }
+  ~ImbHmac() override {
+    SecureZero(ipad_, sizeof(ipad_));
+    SecureZero(opad_, sizeof(opad_));
+  }
+
+  void Compute(std::span<const Bytes> segments, std::span<std::byte, 32> mac) override {
+    IMB_MGR* mgr = ThreadImbMgr();
+    uint64_t len = 0;
+    const uint8_t* msg = FlattenAad(segments, &len);
+    static const uint8_t kEmpty[1] = {0};
+    if (msg == nullptr) msg = kEmpty;
+    IMB_JOB* job = IMB_GET_NEXT_JOB(mgr);
+    job->cipher_mode = IMB_CIPHER_NULL;
+    job->cipher_direction = IMB_DIR_ENCRYPT;
+    job->chain_order = IMB_ORDER_HASH_CIPHER;
+    job->hash_alg = IMB_AUTH_HMAC_SHA_256;
+    job->src = msg;
+    job->dst = nullptr;
+    job->msg_len_to_cipher_in_bytes = 0;
+    job->cipher_start_src_offset_in_bytes = 0;
+    job->hash_start_src_offset_in_bytes = 0;
+    job->msg_len_to_hash_in_bytes = len;
+    job->auth_tag_output = P(mac.data());
+    job->auth_tag_output_len_in_bytes = 32;
+    job->u.HMAC._hashed_auth_key_xor_ipad = ipad_;
+    job->u.HMAC._hashed_auth_key_xor_opad = opad_;
+    RunJob(mgr);
+  }
+
+  Provider provider() const override { return Provider::kIpsecMb; }
+
+ private:
+  alignas(16) uint8_t ipad_[32];
+  alignas(16) uint8_t opad_[32];
+};
+
+class ImbCbc final : public AesCbc {
+ public:
+  ImbCbc(IMB_MGR* mgr, Bytes key) : key_len_(key.size()) {
+    if (key_len_ == 16) IMB_AES_KEYEXP_128(mgr, key.data(), enc_, dec_);
+    else IMB_AES_KEYEXP_256(mgr, key.data(), enc_, dec_);
+  }
+  ~ImbCbc() override {
+    SecureZero(enc_, sizeof(enc_));
+    SecureZero(dec_, sizeof(dec_));
+  }
+  void Encrypt(std::span<const std::byte, 16> iv, MutableBytes text) override { Run(iv, text, true); }
+  void Decrypt(std::span<const std::byte, 16> iv, MutableBytes text) override { Run(iv, text, false); }
+  Provider provider() const override { return Provider::kIpsecMb; }
+
+ private:
+  void Run(std::span<const std::byte, 16> iv, MutableBytes text, bool encrypt) {
+    if (text.empty()) return;
+    IMB_MGR* mgr = ThreadImbMgr();
+    IMB_JOB* job = IMB_GET_NEXT_JOB(mgr);
+    job->cipher_mode = IMB_CIPHER_CBC;
+    job->cipher_direction = encrypt ? IMB_DIR_ENCRYPT : IMB_DIR_DECRYPT;
+    job->chain_order = encrypt ? IMB_ORDER_CIPHER_HASH : IMB_ORDER_HASH_CIPHER;
+    job->hash_alg = IMB_AUTH_NULL;
+    job->enc_keys = enc_;
+    job->dec_keys = dec_;
+    job->key_len_in_bytes = key_len_;
+    job->iv = P(iv.data());
+    job->iv_len_in_bytes = 16;
+    job->src = P(text.data());
+    job->dst = P(text.data());
+    job->cipher_start_src_offset_in_bytes = 0;
+    job->msg_len_to_cipher_in_bytes = text.size();
+    job->hash_start_src_offset_in_bytes = 0;
+    job->msg_len_to_hash_in_bytes = 0;
+    job->auth_tag_output = nullptr;
+    job->auth_tag_output_len_in_bytes = 0;
+    RunJob(mgr);
+  }
+  size_t key_len_;
+  alignas(16) uint32_t enc_[60];
+  alignas(16) uint32_t dec_[60];
+};
+
+}  // namespace
+
+IMB_MGR* ThreadImbMgr() {
+  thread_local MgrHolder holder;
+  return holder.mgr;
+}
+
+StatusOr<std::unique_ptr<Aead>> MakeIpsecMbAead(Aead::Algorithm alg, Bytes key) {
+  IMB_MGR* mgr = ThreadImbMgr();
+  if (mgr == nullptr) return UnavailableError("intel-ipsec-mb does not run on this CPU");
+  if (alg == Aead::Algorithm::kAesGcm) {
+    if (key.size() != 16 && key.size() != 32) return InvalidArgumentError("AES-GCM key must be 16 or 32 bytes");
+    auto a = std::make_unique<ImbGcm>(key.size() == 32);
+    a->Init(mgr, key);
+    return std::unique_ptr<Aead>(std::move(a));
+  }
+  if (key.size() != 32) return InvalidArgumentError("ChaCha20-Poly1305 key must be 32 bytes");
+  return std::unique_ptr<Aead>(std::make_unique<ImbChaCha>(key));
+}
+
+StatusOr<std::unique_ptr<HmacSha256>> MakeIpsecMbHmacSha256(Bytes key) {
+  IMB_MGR* mgr = ThreadImbMgr();
+  if (mgr == nullptr) return UnavailableError("intel-ipsec-mb does not run on this CPU");
+  return std::unique_ptr<HmacSha256>(std::make_unique<ImbHmac>(mgr, key));
+}
+
+StatusOr<std::unique_ptr<AesCbc>> MakeIpsecMbAesCbc(Bytes key) {
+  IMB_MGR* mgr = ThreadImbMgr();
+  if (mgr == nullptr) return UnavailableError("intel-ipsec-mb does not run on this CPU");
+  if (key.size() != 16 && key.size() != 32) return InvalidArgumentError("AES-CBC key must be 16 or 32 bytes");
+  return std::unique_ptr<AesCbc>(std::make_unique<ImbCbc>(mgr, key));
+}
+
+}  // namespace ipsec::crypto

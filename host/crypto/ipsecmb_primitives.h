@@ -1,0 +1,16 @@
+// Factories for the intel-ipsec-mb provider (internal to host/crypto; use the Create() functions),
+// and the per-thread IMB_MGR they share.
+#pragma once
+#include <intel-ipsec-mb.h>
+
+#include "host/crypto/primitives.h"
+
+namespace ipsec::crypto {
+// The calling thread's ipsec-mb manager (created on first use, freed at thread exit), or nullptr
+// when the library cannot run on this CPU. IMB_MGR is not thread-safe, hence one per thread.
+IMB_MGR* ThreadImbMgr();
+
+StatusOr<std::unique_ptr<Aead>> MakeIpsecMbAead(Aead::Algorithm alg, Bytes key);
+StatusOr<std::unique_ptr<HmacSha256>> MakeIpsecMbHmacSha256(Bytes key);
+StatusOr<std::unique_ptr<AesCbc>> MakeIpsecMbAesCbc(Bytes key);
+}  // namespace ipsec::crypto

@@ -1,0 +1,48 @@
+// Provider selection and the Create() factories of the crypto primitives.
+#include "host/crypto/primitives.h"
+
+#include "host/crypto/ipsecmb_primitives.h"
+#include "host/crypto/openssl_primitives.h"
+
+namespace ipsec::crypto {
+
+std::string_view ProviderName(Provider p) {
+  switch (p) {
+    case Provider::kAuto: return "auto";
+    case Provider::kIpsecMb: return "ipsec-mb";
+    case Provider::kOpenSsl: return "openssl";
+  }
+  return "?";
+}
+
+StatusOr<Provider> ParseProvider(std::string_view name) {
+  if (name == "auto") return Provider::kAuto;
+  if (name == "ipsec-mb" || name == "ipsecmb") return Provider::kIpsecMb;
+  if (name == "openssl") return Provider::kOpenSsl;
+  return InvalidArgumentError("unknown crypto provider '" + std::string(name) +
+                              "' (expected auto, ipsec-mb or openssl)");
+}
+
+bool IpsecMbAvailable() { return ThreadImbMgr() != nullptr; }
+
+Provider ResolveProvider(Provider p) {
+  if (p != Provider::kAuto) return p;
+  return IpsecMbAvailable() ? Provider::kIpsecMb : Provider::kOpenSsl;
+}
+
+StatusOr<std::unique_ptr<Aead>> Aead::Create(Algorithm alg, Bytes key, Provider provider) {
+  if (ResolveProvider(provider) == Provider::kIpsecMb) return MakeIpsecMbAead(alg, key);
+  return MakeOpenSslAead(alg, key);
+}
+
+StatusOr<std::unique_ptr<HmacSha256>> HmacSha256::Create(Bytes key, Provider provider) {
+  if (ResolveProvider(provider) == Provider::kIpsecMb) return MakeIpsecMbHmacSha256(key);
+  return MakeOpenSslHmacSha256(key);
+}
+
+StatusOr<std::unique_ptr<AesCbc>> AesCbc::Create(Bytes key, Provider provider) {
+  if (ResolveProvider(provider) == Provider::kIpsecMb) return MakeIpsecMbAesCbc(key);
+  return MakeOpenSslAesCbc(key);
+}
+
+}  // namespace ipsec::crypto
