@@ -21,6 +21,8 @@ std::string_view DropReasonName(DropReason r) {
     case DropReason::kTtlExceeded: return "ttl-exceeded";
     case DropReason::kWrongDirection: return "wrong-direction";
     case DropReason::kEcnDrop: return "ecn-drop";
+    case DropReason::kDummyPacket: return "dummy-packet";
+    case DropReason::kNotEsp: return "not-esp";
     case DropReason::kCount: break;
   }
   return "?";

@@ -27,6 +27,8 @@ enum class DropReason : uint8_t {
   kTtlExceeded,     // inner TTL/hop limit reached 0 (decrement_inner_ttl)
   kWrongDirection,  // outbound SA used for inbound processing or vice versa
   kEcnDrop,         // RFC 6040 §4.2: CE outer on Not-ECT inner
+  kDummyPacket,     // TFC dummy packet (next header 59): discarded by design (RFC 4303 §2.6)
+  kNotEsp,          // not for this path: IKE on port 4500, NAT-T keepalive, other protocol
   kCount,
 };
 inline constexpr size_t kNumDropReasons = static_cast<size_t>(DropReason::kCount);

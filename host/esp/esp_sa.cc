@@ -1,0 +1,386 @@
+// ESP SA data path (RFC 4303): outbound encapsulation and inbound decapsulation in place.
+#include "host/esp/esp_sa.h"
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+
+#include "host/common/ip.h"
+#include "host/esp/esp_packet.h"
+
+namespace ipsec::esp {
+
+using sa::DropReason;
+
+namespace {
+constexpr size_t kEspHeader = 8;  // SPI + sequence number
+constexpr size_t kIcv = 16;
+
+size_t RoundUp(size_t v, size_t a) { return (v + a - 1) / a * a; }
+
+// Rewrites the ECN bits of an inner packet's header in place (RFC 6040 decapsulation).
+void SetInnerEcn(std::byte* hdr, uint8_t version, size_t ihl, uint8_t ecn) {
+  if (version == 4) {
+    hdr[1] = std::byte((U8(hdr[1]) & 0xfc) | ecn);
+    ip::SetIpv4Checksum(hdr, ihl);
+  } else {
+    hdr[1] = std::byte((U8(hdr[1]) & 0xcf) | (ecn << 4));
+  }
+}
+
+// Recomputes a TCP or UDP checksum over a transport-mode packet whose addresses were changed by a
+// NAT (RFC 3948 §3.1.2). `l4` spans the whole transport segment.
+void FixL4Checksum(std::byte* ip_hdr, uint8_t version, uint8_t proto, MutableBytes l4) {
+  const size_t csum_off = proto == ip::kProtoTcp ? 16 : 6;
+  if (l4.size() < csum_off + 2) return;
+  if (proto == ip::kProtoUdp && version == 4 && LoadU16Be(&l4[6]) == 0) return;  // no checksum in use
+  const bool v6 = version == 6;
+  const std::byte* src = ip_hdr + (v6 ? 8 : 12);
+  const std::byte* dst = ip_hdr + (v6 ? 24 : 16);
+  StoreU16Be(&l4[csum_off], 0);
+  uint32_t sum = ip::PseudoHeaderSum(src, dst, v6, proto, static_cast<uint32_t>(l4.size()));
+  sum = ip::ChecksumPartial(l4, sum);
+  uint16_t c = static_cast<uint16_t>(~ip::ChecksumFold(sum));
+  if (c == 0 && proto == ip::kProtoUdp) c = 0xffff;
+  StoreU16Be(&l4[csum_off], c);
+}
+}  // namespace
+
+StatusOr<std::unique_ptr<EspSa>> EspSa::Create(const sa::SaConfig& config, sa::KeyMaterial keys,
+                                               crypto::Provider provider, sa::SaEventSink* events) {
+  if (config.protocol != sa::Protocol::kEsp) return InvalidArgumentError("EspSa needs an ESP SA");
+  RETURN_IF_ERROR(config.Validate());
+  ASSIGN_OR_RETURN(auto cipher, EspCipher::Create(config.suite, keys, provider));
+  // The key material has been expanded into the cipher; `keys` zeroizes itself on return.
+  return std::unique_ptr<EspSa>(new EspSa(config, std::move(cipher), events));
+}
+
+EspSa::EspSa(const sa::SaConfig& config, std::unique_ptr<EspCipher> cipher, sa::SaEventSink* events)
+    : config_(config),
+      cipher_(std::move(cipher)),
+      events_(events),
+      max_seq_(config.esn ? std::numeric_limits<uint64_t>::max() : 0xffffffffULL),
+      next_seq_(config.initial_seq),
+      replay_(config.direction == sa::Direction::kInbound ? config.replay_window : 0, config.esn),
+      lifetime_(config.lifetime) {}
+
+Status EspSa::RestoreState(uint64_t next_seq, uint64_t replay_top) {
+  if (next_seq == 0 || next_seq > max_seq_) return OutOfRangeError("sequence number outside the SA's space");
+  next_seq_ = next_seq;
+  seq_exhausted_ = false;
+  replay_.Reset(replay_top);
+  return OkStatus();
+}
+
+uint32_t EspSa::MaxHeadroom() const {
+  size_t outer = 0;
+  if (config_.mode == sa::Mode::kTunnel) outer = config_.tunnel_dst->v6 ? ip::kIpv6Header : ip::kIpv4MinHeader;
+  if (config_.udp_encap) outer += ip::kUdpHeader;
+  return static_cast<uint32_t>(outer + kEspHeader + cipher_->iv_len());
+}
+
+uint32_t EspSa::MaxTailroom() const { return static_cast<uint32_t>(cipher_->align() - 1 + 2 + kIcv); }
+
+void EspSa::Drop(DropReason r, DropReason* slot) {
+  *slot = r;
+  ++counters_.drops[static_cast<size_t>(r)];
+}
+
+size_t EspSa::ProcessOutbound(std::span<PacketBuf* const> pkts, std::span<DropReason> status) {
+  const size_t n = std::min(pkts.size(), status.size());
+  if (config_.direction != sa::Direction::kOutbound) {
+    for (size_t i = 0; i < n; ++i) Drop(DropReason::kWrongDirection, &status[i]);
+    return 0;
+  }
+  // Reserve this burst's sequence numbers up front (DPDK esn_outb_update_sqn): they are never
+  // handed out twice, even if a packet below fails and leaves a gap.
+  const uint64_t avail = seq_exhausted_ ? 0 : max_seq_ - next_seq_ + 1;
+  const size_t take = static_cast<size_t>(std::min<uint64_t>(n, avail));
+  const uint64_t base = next_seq_;
+  if (take == avail && take != 0) {
+    seq_exhausted_ = true;  // the last number is used in this burst
+  } else {
+    next_seq_ += take;
+  }
+  size_t ok = 0;
+  for (size_t i = 0; i < n; ++i) {
+    if (i >= take) {
+      Drop(DropReason::kSeqOverflow, &status[i]);
+      continue;
+    }
+    if (lifetime_.expired()) {
+      Drop(DropReason::kHardLifetime, &status[i]);
+      continue;
+    }
+    const uint32_t inner_len = pkts[i]->length;
+    DropReason r = EncapOne(*pkts[i], base + i);
+    if (r != DropReason::kOk) {
+      Drop(r, &status[i]);
+      continue;
+    }
+    status[i] = DropReason::kOk;
+    ++ok;
+    ++counters_.packets;
+    counters_.bytes += inner_len;
+    lifetime_.Account(1, inner_len, config_.spi, config_.direction, events_);
+  }
+  if (take == avail && take != 0 && events_ != nullptr) {
+    events_->OnSaEvent(config_.spi, config_.direction, sa::SaEvent::kSeqOverflow);
+  }
+  return ok;
+}
+
+DropReason EspSa::EncapOne(PacketBuf& pkt, uint64_t seq) {
+  const ip::IpInfo inner = ip::ParseIp(pkt.span(), /*allow_trailing=*/false);
+  if (inner.version == 0) return DropReason::kMalformed;
+  const bool tunnel = config_.mode == sa::Mode::kTunnel;
+  const size_t iv_len = cipher_->iv_len();
+  const size_t udp_len = config_.udp_encap ? ip::kUdpHeader : 0;
+
+  uint8_t next_header;
+  size_t pre;      // bytes kept in front of ESP (outer header for tunnel, IP header(s) for transport)
+  size_t nh_off = 0;
+  size_t payload_len;
+  bool outer_v6;
+  if (tunnel) {
+    outer_v6 = config_.tunnel_dst->v6;
+    pre = outer_v6 ? ip::kIpv6Header : ip::kIpv4MinHeader;
+    next_header = inner.version == 4 ? ip::kProtoIpv4 : ip::kProtoIpv6;
+    payload_len = pkt.length;
+  } else {
+    outer_v6 = inner.version == 6;
+    if (inner.version == 4) {
+      // RFC 4301 §4.1: transport mode applies to whole datagrams, never to fragments.
+      if ((LoadU16Be(pkt.data() + 6) & 0x3fff) != 0) return DropReason::kMalformed;
+      pre = inner.header_len;
+      nh_off = 9;
+    } else {
+      pre = ip::Ipv6InsertionPoint(pkt.span(), &nh_off);
+      if (pre == 0) return DropReason::kMalformed;
+    }
+    next_header = U8(pkt.data()[nh_off]);
+    payload_len = pkt.length - pre;
+  }
+
+  const size_t padded = RoundUp(payload_len + 2, cipher_->align());
+  const size_t pad = padded - payload_len - 2;
+  const size_t esp_len = kEspHeader + iv_len + padded + kIcv;
+  const size_t new_total = pre + udp_len + esp_len;
+  const size_t head = (tunnel ? pre : 0) + udp_len + kEspHeader + iv_len;
+  const size_t tail = pad + 2 + kIcv;
+  if (new_total > (outer_v6 ? 65535 + ip::kIpv6Header : 65535)) return DropReason::kMalformed;
+  if (pkt.headroom() < head || pkt.tailroom() < tail) return DropReason::kNoRoom;
+
+  // Trailer: padding 1, 2, 3, ... then pad length and next header (RFC 4303 §2.4-2.6).
+  std::byte* t = pkt.data() + pkt.length;
+  for (size_t k = 0; k < pad; ++k) t[k] = std::byte(k + 1);
+  t[pad] = std::byte(pad);
+  t[pad + 1] = std::byte(next_header);
+  pkt.Append(static_cast<uint32_t>(tail));
+
+  if (tunnel) {
+    pkt.Prepend(static_cast<uint32_t>(head));
+  } else {
+    // Slide the IP header (and IPv6 extension headers before the insertion point) to the front.
+    std::memmove(pkt.data() - head, pkt.data(), pre);
+    pkt.Prepend(static_cast<uint32_t>(head));
+  }
+  std::byte* p = pkt.data();
+  std::byte* esp = p + pre + udp_len;
+  StoreU32Be(esp, config_.spi);
+  StoreU32Be(esp + 4, static_cast<uint32_t>(seq));
+  MutableBytes iv(esp + kEspHeader, iv_len);
+  cipher_->MakeIv(seq, iv);
+  MutableBytes text(esp + kEspHeader + iv_len, padded);
+  MutableBytes icv(esp + kEspHeader + iv_len + padded, kIcv);
+  std::optional<uint32_t> esn_high;
+  if (config_.esn) esn_high = static_cast<uint32_t>(seq >> 32);
+  cipher_->Seal(Bytes(esp, kEspHeader), esn_high, iv, text, icv);
+
+  const uint8_t outer_proto = config_.udp_encap ? ip::kProtoUdp : ip::kProtoEsp;
+  if (tunnel) {
+    const uint8_t dscp = config_.dscp_mode == sa::DscpMode::kSet ? config_.dscp : static_cast<uint8_t>(inner.tos >> 2);
+    const uint8_t ecn = config_.ecn_mode == sa::EcnMode::kNormal ? (inner.tos & 3) : 0;  // RFC 6040 §4.1
+    const uint8_t tos = static_cast<uint8_t>((dscp << 2) | ecn);
+    const sa::IpAddress& src = *config_.tunnel_src;
+    const sa::IpAddress& dst = *config_.tunnel_dst;
+    if (!outer_v6) {
+      bool df = false;
+      if (config_.df_mode == sa::DfMode::kSet) df = true;
+      else if (config_.df_mode == sa::DfMode::kCopy) df = inner.version == 4 && inner.df;
+      p[0] = std::byte{0x45};
+      p[1] = std::byte{tos};
+      StoreU16Be(p + 2, static_cast<uint16_t>(new_total));
+      StoreU16Be(p + 4, ip_id_++);
+      StoreU16Be(p + 6, df ? 0x4000 : 0);
+      p[8] = std::byte{config_.ttl};
+      p[9] = std::byte{outer_proto};
+      std::memcpy(p + 12, src.bytes.data(), 4);
+      std::memcpy(p + 16, dst.bytes.data(), 4);
+      ip::SetIpv4Checksum(p, ip::kIpv4MinHeader);
+    } else {
+      p[0] = std::byte(0x60 | (tos >> 4));
+      p[1] = std::byte((tos & 0x0f) << 4);
+      p[2] = std::byte{0};
+      p[3] = std::byte{0};
+      StoreU16Be(p + 4, static_cast<uint16_t>(new_total - ip::kIpv6Header));
+      p[6] = std::byte{outer_proto};
+      p[7] = std::byte{config_.ttl};
+      std::memcpy(p + 8, src.bytes.data(), 16);
+      std::memcpy(p + 24, dst.bytes.data(), 16);
+    }
+  } else {
+    p[nh_off] = std::byte{outer_proto};
+    if (!outer_v6) {
+      StoreU16Be(p + 2, static_cast<uint16_t>(new_total));
+      ip::SetIpv4Checksum(p, pre);
+    } else {
+      StoreU16Be(p + 4, static_cast<uint16_t>(new_total - ip::kIpv6Header));
+    }
+  }
+  if (config_.udp_encap) {
+    std::byte* u = p + pre;
+    StoreU16Be(u, config_.udp_encap->src_port);
+    StoreU16Be(u + 2, config_.udp_encap->dst_port);
+    StoreU16Be(u + 4, static_cast<uint16_t>(udp_len + esp_len));
+    StoreU16Be(u + 6, 0);  // RFC 3948 §2.1: zero over IPv4
+    if (outer_v6) {
+      // IPv6 needs a UDP checksum (RFC 8200 §8.1; the RFC 6936 zero-checksum exception is not
+      // accepted by default by Linux receivers).
+      uint32_t sum = ip::PseudoHeaderSum(p + 8, p + 24, true, ip::kProtoUdp, static_cast<uint32_t>(udp_len + esp_len));
+      sum = ip::ChecksumPartial(Bytes(u, udp_len + esp_len), sum);
+      uint16_t c = static_cast<uint16_t>(~ip::ChecksumFold(sum));
+      StoreU16Be(u + 6, c == 0 ? 0xffff : c);
+    }
+  }
+  return DropReason::kOk;
+}
+
+size_t EspSa::ProcessInbound(std::span<PacketBuf* const> pkts, std::span<DropReason> status) {
+  const size_t n = std::min(pkts.size(), status.size());
+  size_t ok = 0;
+  for (size_t i = 0; i < n; ++i) {
+    DropReason r;
+    if (config_.direction != sa::Direction::kInbound) {
+      r = DropReason::kWrongDirection;
+    } else if (lifetime_.expired()) {
+      r = DropReason::kHardLifetime;
+    } else {
+      r = DecapOne(*pkts[i]);
+    }
+    if (r != DropReason::kOk) {
+      Drop(r, &status[i]);
+      continue;
+    }
+    status[i] = DropReason::kOk;
+    ++ok;
+    ++counters_.packets;
+    counters_.bytes += pkts[i]->length;
+    lifetime_.Account(1, pkts[i]->length, config_.spi, config_.direction, events_);
+  }
+  return ok;
+}
+
+DropReason EspSa::DecapOne(PacketBuf& pkt) {
+  auto located = LocateEsp(pkt.span(), config_.udp_encap.has_value());
+  if (!located.ok()) {
+    return located.status().code() == StatusCode::kNotFound ? DropReason::kNotEsp : DropReason::kMalformed;
+  }
+  const EspLocation& loc = *located;
+  if (loc.spi != config_.spi) return DropReason::kBadSpi;
+  std::byte* p = pkt.data();
+  const bool tunnel = config_.mode == sa::Mode::kTunnel;
+  const bool v6 = loc.ip_version == 6;
+  if (tunnel && config_.verify_tunnel_addresses) {
+    const sa::IpAddress& src = *config_.tunnel_src;
+    const sa::IpAddress& dst = *config_.tunnel_dst;
+    const size_t alen = v6 ? 16 : 4;
+    if (src.v6 != v6 || std::memcmp(p + (v6 ? 8 : 12), src.bytes.data(), alen) != 0 ||
+        std::memcmp(p + (v6 ? 24 : 16), dst.bytes.data(), alen) != 0) {
+      return DropReason::kTunnelMismatch;
+    }
+  }
+
+  const size_t iv_len = cipher_->iv_len();
+  const size_t esp_len = loc.ip_total_len - loc.esp_offset;
+  if (esp_len < kEspHeader + iv_len + 2 + kIcv) return DropReason::kMalformed;
+  const size_t text_len = esp_len - kEspHeader - iv_len - kIcv;
+  // RFC 4303 §2.4: the ciphertext ends on a 4-byte boundary (block boundary for CBC).
+  if (text_len % cipher_->align() != 0) return DropReason::kMalformed;
+
+  // RFC 4303 §3.4.3: replay check before the ICV; the window moves only after it verified.
+  const uint64_t seq = replay_.InferSeq(loc.seq_low);
+  if (replay_.Check(seq) != sa::ReplayVerdict::kOk) return DropReason::kReplay;
+
+  std::byte* esp = p + loc.esp_offset;
+  MutableBytes text(esp + kEspHeader + iv_len, text_len);
+  MutableBytes icv(esp + kEspHeader + iv_len + text_len, kIcv);
+  std::optional<uint32_t> esn_high;
+  if (config_.esn) esn_high = static_cast<uint32_t>(seq >> 32);
+  if (!cipher_->Open(Bytes(esp, kEspHeader), esn_high, Bytes(esp + kEspHeader, iv_len), text, icv)) {
+    return DropReason::kAuthFailed;
+  }
+  if (replay_.Update(seq) != sa::ReplayVerdict::kOk) return DropReason::kReplay;
+
+  const size_t pad = U8(text[text_len - 2]);
+  const uint8_t next_header = U8(text[text_len - 1]);
+  if (pad + 2 > text_len) return DropReason::kBadPadding;
+  const size_t payload_len = text_len - 2 - pad;
+  for (size_t k = 0; k < pad; ++k) {
+    if (U8(text[payload_len + k]) != k + 1) return DropReason::kBadPadding;
+  }
+  if (next_header == ip::kProtoNone) return DropReason::kDummyPacket;
+  std::byte* payload = text.data();
+
+  if (tunnel) {
+    if (next_header != ip::kProtoIpv4 && next_header != ip::kProtoIpv6) return DropReason::kBadInner;
+    // allow_trailing: TFC padding may follow the inner packet (RFC 4303 §2.7).
+    const ip::IpInfo inner = ip::ParseIp(Bytes(payload, payload_len), /*allow_trailing=*/true);
+    if (inner.version != (next_header == ip::kProtoIpv4 ? 4 : 6)) return DropReason::kBadInner;
+    if (inner.version == 4 && !ip::Ipv4ChecksumOk(payload, inner.header_len)) return DropReason::kBadInner;
+    if (config_.ecn_mode == sa::EcnMode::kNormal) {
+      // RFC 6040 §4.2 decapsulation table.
+      const uint8_t outer_ecn = v6 ? static_cast<uint8_t>((U8(p[1]) >> 4) & 3) : static_cast<uint8_t>(U8(p[1]) & 3);
+      const uint8_t inner_ecn = inner.tos & 3;
+      if (outer_ecn == ip::kEcnCe) {
+        if (inner_ecn == ip::kEcnNotEct) return DropReason::kEcnDrop;
+        if (inner_ecn != ip::kEcnCe) SetInnerEcn(payload, inner.version, inner.header_len, ip::kEcnCe);
+      } else if (outer_ecn == ip::kEcnEct1 && inner_ecn == ip::kEcnEct0) {
+        SetInnerEcn(payload, inner.version, inner.header_len, ip::kEcnEct1);
+      }
+    }
+    if (config_.decrement_inner_ttl) {
+      if (inner.ttl <= 1) return DropReason::kTtlExceeded;
+      if (inner.version == 4) {
+        payload[8] = std::byte(inner.ttl - 1);
+        ip::SetIpv4Checksum(payload, inner.header_len);
+      } else {
+        payload[7] = std::byte(inner.ttl - 1);
+      }
+    }
+    pkt.offset += static_cast<uint32_t>(payload - p);
+    pkt.length = static_cast<uint32_t>(inner.total_len);
+    return DropReason::kOk;
+  }
+
+  // Transport: close the gap between the IP header(s) and the payload, restore the protocol.
+  const size_t pre = loc.pre_esp_len;
+  std::byte* start = payload - pre;
+  std::memmove(start, p, pre);
+  start[loc.nh_offset] = std::byte{next_header};
+  const size_t total = pre + payload_len;
+  if (!v6) {
+    StoreU16Be(start + 2, static_cast<uint16_t>(total));
+    ip::SetIpv4Checksum(start, pre);
+  } else {
+    StoreU16Be(start + 4, static_cast<uint16_t>(total - ip::kIpv6Header));
+  }
+  if (config_.udp_encap && (next_header == ip::kProtoTcp || next_header == ip::kProtoUdp)) {
+    FixL4Checksum(start, loc.ip_version, next_header, MutableBytes(payload, payload_len));
+  }
+  pkt.offset += static_cast<uint32_t>(start - p);
+  pkt.length = static_cast<uint32_t>(total);
+  return DropReason::kOk;
+}
+
+}  // namespace ipsec::esp
