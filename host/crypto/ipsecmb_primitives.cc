@@ -170,20 +170,31 @@ class ImbHmac final : public HmacSha256 {
     IMB_SHA256_ONE_BLOCK(mgr, pad, ipad_);
     for (int i = 0; i < 64; ++i) pad[i] = block[i] ^ 0x5c;
     IMB_SHA256_ONE_BLOCK(mgr, pad, opad_);
+    // ipsec-mb rejects HMAC jobs over zero bytes (IMB_ERR_JOB_AUTH_LEN), so HMAC(key, "") is
+    // computed once here: SHA-256((K ^ opad) || SHA-256(K ^ ipad)).
+    alignas(16) uint8_t outer[64 + 32];
+    for (int i = 0; i < 64; ++i) pad[i] = block[i] ^ 0x36;
+    IMB_SHA256(mgr, pad, 64, outer + 64);
+    for (int i = 0; i < 64; ++i) outer[i] = block[i] ^ 0x5c;
+    IMB_SHA256(mgr, outer, sizeof(outer), empty_mac_);
+    SecureZero(outer, sizeof(outer));
     SecureZero(block, sizeof(block));
     SecureZero(pad, sizeof(pad));
   }
   ~ImbHmac() override {
     SecureZero(ipad_, sizeof(ipad_));
     SecureZero(opad_, sizeof(opad_));
+    SecureZero(empty_mac_, sizeof(empty_mac_));
   }
 
   void Compute(std::span<const Bytes> segments, std::span<std::byte, 32> mac) override {
     IMB_MGR* mgr = ThreadImbMgr();
     uint64_t len = 0;
     const uint8_t* msg = FlattenAad(segments, &len);
-    static const uint8_t kEmpty[1] = {0};
-    if (msg == nullptr) msg = kEmpty;
+    if (len == 0) {
+      std::memcpy(mac.data(), empty_mac_, sizeof(empty_mac_));
+      return;
+    }
     IMB_JOB* job = IMB_GET_NEXT_JOB(mgr);
     job->cipher_mode = IMB_CIPHER_NULL;
     job->cipher_direction = IMB_DIR_ENCRYPT;
@@ -199,7 +210,8 @@ class ImbHmac final : public HmacSha256 {
     job->auth_tag_output_len_in_bytes = 32;
     job->u.HMAC._hashed_auth_key_xor_ipad = ipad_;
     job->u.HMAC._hashed_auth_key_xor_opad = opad_;
-    RunJob(mgr);
+    // A rejected job must not leave stale bytes that could match a forged ICV.
+    if (!RunJob(mgr)) std::memset(mac.data(), 0xa5, mac.size());
   }
 
   Provider provider() const override { return Provider::kIpsecMb; }
@@ -207,6 +219,7 @@ class ImbHmac final : public HmacSha256 {
  private:
   alignas(16) uint8_t ipad_[32];
   alignas(16) uint8_t opad_[32];
+  uint8_t empty_mac_[32];  // HMAC(key, "")
 };
 
 class ImbCbc final : public AesCbc {
@@ -245,7 +258,9 @@ class ImbCbc final : public AesCbc {
     job->msg_len_to_hash_in_bytes = 0;
     job->auth_tag_output = nullptr;
     job->auth_tag_output_len_in_bytes = 0;
-    RunJob(mgr);
+    // Not expected (callers pass multiples of 16), but a rejected job must never leave plaintext
+    // in a buffer that is about to be sent: wipe it.
+    if (!RunJob(mgr)) std::memset(text.data(), 0, text.size());
   }
   size_t key_len_;
   alignas(16) uint32_t enc_[60];
