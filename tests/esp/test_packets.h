@@ -28,7 +28,7 @@ class BufferPool {
     PacketBuf& b = bufs_[i];
     b.offset = headroom;
     b.length = static_cast<uint32_t>(pkt.size());
-    std::memcpy(b.data(), pkt.data(), pkt.size());
+    if (!pkt.empty()) std::memcpy(b.data(), pkt.data(), pkt.size());
     return &b;
   }
   size_t size() const { return bufs_.size(); }
