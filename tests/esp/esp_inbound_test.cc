@@ -397,8 +397,48 @@ TEST(InboundSadTest, DispatchesInterleavedSasAndCountsUnknownSpis) {
     EXPECT_EQ(Vec(b[i]->span()), inners[i]);
   }
   EXPECT_EQ(sad.counters().drop(DropReason::kBadSpi), 1u);
-  EXPECT_TRUE(sad.Remove(0x7000).ok());
-  EXPECT_EQ(sad.Find(0x7000), nullptr);
+  const sa::IpAddress dst0 = *pairs[0].in->config().tunnel_dst;
+  EXPECT_EQ(sad.Find(0x7000, &dst0), pairs[0].in.get());
+  EXPECT_FALSE(sad.Remove(0x7000).ok()) << "bound to a destination";
+  EXPECT_TRUE(sad.Remove(0x7000, &dst0).ok());
+  EXPECT_EQ(sad.Find(0x7000, &dst0), nullptr);
+  EXPECT_EQ(sad.size(), 3u);
+}
+
+TEST(InboundSadTest, SharedSpiIsResolvedByOuterDestination) {
+  // Two tunnels to different local addresses with the same SPI, and a transport SA (no
+  // destination) with it too: each packet reaches the SA of its destination.
+  sa::SaConfig a = TunnelConfig(Suite::kAesGcm128, false);
+  a.spi = 0x9000;
+  sa::SaConfig b = a;
+  b.tunnel_dst = *sa::IpAddress::Parse("198.18.0.3");
+  sa::SaConfig t = a;
+  t.mode = sa::Mode::kTransport;
+  t.tunnel_src.reset();
+  t.tunnel_dst.reset();
+  SaPair pa = MakeSaPair(a, 1), pb = MakeSaPair(b, 2), pt = MakeSaPair(t, 3);
+  InboundSad sad;
+  ASSERT_TRUE(sad.Add(pt.in.get()).ok());
+  ASSERT_TRUE(sad.Add(pa.in.get()).ok());
+  ASSERT_TRUE(sad.Add(pb.in.get()).ok());
+  BufferPool pool(3, 2048);
+  std::vector<PacketBuf*> bufs;
+  std::vector<std::vector<std::byte>> inners;
+  SaPair* order[3] = {&pb, &pt, &pa};
+  for (size_t i = 0; i < 3; ++i) {
+    inners.push_back(MakePacket({.seed = static_cast<uint32_t>(i + 1)}));
+    PacketBuf* p = pool.Load(i, inners.back());
+    DropReason st;
+    ASSERT_EQ(order[i]->out->ProcessOutbound({&p, 1}, {&st, 1}), 1u);
+    bufs.push_back(p);
+  }
+  std::vector<DropReason> st(3);
+  std::vector<EspSa*> used(3);
+  EXPECT_EQ(sad.ProcessInbound(bufs, st, used), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(used[i], order[i]->in.get()) << i;
+    EXPECT_EQ(Vec(bufs[i]->span()), inners[i]);
+  }
 }
 
 }  // namespace
