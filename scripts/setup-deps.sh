@@ -12,6 +12,7 @@ PKGS=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libpcap-dev                       # capture files for the ESP tool
   libboost-dev
+  verilator yosys                   # RTL simulation and synthesis estimates
   nlohmann-json3-dev                # reading Wycheproof JSON vectors in tests
 )
 
