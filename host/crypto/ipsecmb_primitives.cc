@@ -36,10 +36,26 @@ struct MgrHolder {
 const uint8_t* P(const std::byte* p) { return reinterpret_cast<const uint8_t*>(p); }
 uint8_t* P(std::byte* p) { return reinterpret_cast<uint8_t*>(p); }
 
-// Flattens AAD segments: returns a pointer to contiguous AAD, copying only when there is more than
-// one non-empty segment.
-const uint8_t* FlattenAad(std::span<const Bytes> aad, uint64_t* len) {
+// Gathers several AAD segments into the per-thread scratch buffer (the rare ESN case).
+[[gnu::noinline]] const uint8_t* GatherAad(std::span<const Bytes> aad, size_t total) {
   thread_local std::vector<uint8_t> scratch;
+  if (scratch.size() < total) scratch.resize(total);
+  size_t off = 0;
+  for (const Bytes& s : aad) {
+    if (!s.empty()) std::memcpy(scratch.data() + off, s.data(), s.size());
+    off += s.size();
+  }
+  return scratch.data();
+}
+
+// Flattens AAD segments: returns a pointer to contiguous AAD, copying only when there is more than
+// one non-empty segment. The single-segment case (every packet without ESN) touches no
+// thread-local state.
+inline const uint8_t* FlattenAad(std::span<const Bytes> aad, uint64_t* len) {
+  if (aad.size() == 1) {
+    *len = aad[0].size();
+    return aad[0].empty() ? nullptr : P(aad[0].data());
+  }
   size_t total = 0, nonempty = 0;
   const Bytes* only = nullptr;
   for (const Bytes& s : aad) {
@@ -52,13 +68,7 @@ const uint8_t* FlattenAad(std::span<const Bytes> aad, uint64_t* len) {
   *len = total;
   if (nonempty == 0) return nullptr;
   if (nonempty == 1) return P(only->data());
-  if (scratch.size() < total) scratch.resize(total);
-  size_t off = 0;
-  for (const Bytes& s : aad) {
-    if (!s.empty()) std::memcpy(scratch.data() + off, s.data(), s.size());
-    off += s.size();
-  }
-  return scratch.data();
+  return GatherAad(aad, total);
 }
 
 // Runs one job to completion on an otherwise idle manager.
@@ -72,44 +82,42 @@ struct alignas(64) AlignedGcmKey {
   gcm_key_data kd;
 };
 
+// AES-GCM through the direct API. The one-shot GCM entry points are stateless functions the
+// manager merely selects for this CPU (IMB_AES*_GCM_ENC/DEC expand to mgr->gcm*_enc/dec(...)), so
+// they are resolved once here; per packet there is no thread-local manager lookup.
 class ImbGcm final : public Aead {
  public:
   explicit ImbGcm(bool aes256) : aes256_(aes256) {}
   ~ImbGcm() override { SecureZero(&key_, sizeof(key_)); }
 
   void Init(IMB_MGR* mgr, Bytes key) {
-    if (aes256_) IMB_AES256_GCM_PRE(mgr, key.data(), &key_.kd);
-    else IMB_AES128_GCM_PRE(mgr, key.data(), &key_.kd);
+    if (aes256_) {
+      IMB_AES256_GCM_PRE(mgr, key.data(), &key_.kd);
+      enc_ = mgr->gcm256_enc;
+      dec_ = mgr->gcm256_dec;
+    } else {
+      IMB_AES128_GCM_PRE(mgr, key.data(), &key_.kd);
+      enc_ = mgr->gcm128_enc;
+      dec_ = mgr->gcm128_dec;
+    }
   }
 
   void Seal(Bytes nonce, std::span<const Bytes> aad, MutableBytes text, MutableBytes tag) override {
-    IMB_MGR* mgr = ThreadImbMgr();
     gcm_context_data ctx;
     uint64_t aad_len = 0;
     const uint8_t* a = FlattenAad(aad, &aad_len);
-    if (aes256_) {
-      IMB_AES256_GCM_ENC(mgr, &key_.kd, &ctx, P(text.data()), P(text.data()), text.size(), P(nonce.data()),
-                         a, aad_len, P(tag.data()), kTagSize);
-    } else {
-      IMB_AES128_GCM_ENC(mgr, &key_.kd, &ctx, P(text.data()), P(text.data()), text.size(), P(nonce.data()),
-                         a, aad_len, P(tag.data()), kTagSize);
-    }
+    enc_(&key_.kd, &ctx, P(text.data()), P(text.data()), text.size(), P(nonce.data()), a, aad_len, P(tag.data()),
+         kTagSize);
   }
 
   bool Open(Bytes nonce, std::span<const Bytes> aad, MutableBytes text, Bytes tag) override {
     if (tag.size() != kTagSize) return false;
-    IMB_MGR* mgr = ThreadImbMgr();
     gcm_context_data ctx;
     uint64_t aad_len = 0;
     const uint8_t* a = FlattenAad(aad, &aad_len);
     std::byte computed[kTagSize];
-    if (aes256_) {
-      IMB_AES256_GCM_DEC(mgr, &key_.kd, &ctx, P(text.data()), P(text.data()), text.size(), P(nonce.data()),
-                         a, aad_len, P(computed), kTagSize);
-    } else {
-      IMB_AES128_GCM_DEC(mgr, &key_.kd, &ctx, P(text.data()), P(text.data()), text.size(), P(nonce.data()),
-                         a, aad_len, P(computed), kTagSize);
-    }
+    dec_(&key_.kd, &ctx, P(text.data()), P(text.data()), text.size(), P(nonce.data()), a, aad_len, P(computed),
+         kTagSize);
     return ConstantTimeEqual(computed, tag);
   }
 
@@ -117,6 +125,8 @@ class ImbGcm final : public Aead {
 
  private:
   bool aes256_;
+  aes_gcm_enc_dec_t enc_ = nullptr;
+  aes_gcm_enc_dec_t dec_ = nullptr;
   AlignedGcmKey key_;
 };
 

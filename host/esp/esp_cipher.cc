@@ -3,6 +3,7 @@
 
 #include <openssl/rand.h>
 
+#include <bit>
 #include <cstring>
 
 #include "host/common/secure_bytes.h"
@@ -72,7 +73,11 @@ void EspCipher::MakeIv(uint64_t seq, MutableBytes iv) {
     iv_gen_->Encrypt(std::span<const std::byte, 16>(kZeroIv), block);  // one block: AES-ECB
     std::memcpy(iv.data(), block, 16);
   } else if (iv_len_ == 8) {
-    StoreU64Be(iv.data(), seq);
+    // One 8-byte store (StoreU64Be writes two halves): Seal reads the IV back as one 8-byte load,
+    // which cannot be forwarded from two smaller stores and would stall until they retire.
+    uint64_t be = seq;
+    if constexpr (std::endian::native == std::endian::little) be = __builtin_bswap64(be);
+    std::memcpy(iv.data(), &be, 8);
   }
 }
 

@@ -2,6 +2,7 @@
 #include "host/esp/esp_sa.h"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <limits>
 
@@ -16,7 +17,33 @@ namespace {
 constexpr size_t kEspHeader = 8;  // SPI + sequence number
 constexpr size_t kIcv = 16;
 
-size_t RoundUp(size_t v, size_t a) { return (v + a - 1) / a * a; }
+// ESP alignments are powers of two (4, or the 16-byte AES block), so rounding and the alignment
+// check are masks rather than divisions.
+size_t RoundUp(size_t v, size_t a) { return (v + a - 1) & ~(a - 1); }
+bool Aligned(size_t v, size_t a) { return (v & (a - 1)) == 0; }
+
+// ESP padding bytes 1, 2, 3, ... (RFC 4303 §2.4), for writing and checking padding with memcpy and
+// memcmp instead of a byte loop.
+constexpr auto kPadBytes = [] {
+  std::array<std::byte, 255> a{};
+  for (size_t i = 0; i < a.size(); ++i) a[i] = std::byte(i + 1);
+  return a;
+}();
+
+// One's-complement sum (RFC 1071) of an IPv4 header, inlined so that the common 20-byte header is
+// summed unrolled: 0xffff exactly when ip::Ipv4ChecksumOk(hdr, hdr_len) holds.
+inline uint16_t Ipv4HeaderSum(const std::byte* hdr, size_t hdr_len) {
+  uint32_t sum = 0;
+  for (size_t i = 0; i + 1 < hdr_len; i += 2) sum += LoadU16Be(hdr + i);
+  sum = (sum & 0xffff) + (sum >> 16);
+  sum = (sum & 0xffff) + (sum >> 16);
+  return static_cast<uint16_t>(sum);
+}
+
+// One's-complement sum of an IPv4 address's two 16-bit words.
+uint32_t AddrSum(const sa::IpAddress& a) {
+  return (uint32_t{a.bytes[0]} << 8 | a.bytes[1]) + (uint32_t{a.bytes[2]} << 8 | a.bytes[3]);
+}
 
 // Rewrites the ECN bits of an inner packet's header in place (RFC 6040 decapsulation).
 void SetInnerEcn(std::byte* hdr, uint8_t version, size_t ihl, uint8_t ecn) {
@@ -81,6 +108,14 @@ uint32_t EspSa::MaxHeadroom() const {
 
 uint32_t EspSa::MaxTailroom() const { return static_cast<uint32_t>(cipher_->align() - 1 + 2 + kIcv); }
 
+namespace {
+// With no lifetime limit configured, accounting can neither raise an event nor stop the SA, so the
+// data path accounts a whole burst at once instead of per packet.
+bool HasLifetimeLimit(const sa::Lifetime& l) {
+  return l.soft_bytes != 0 || l.hard_bytes != 0 || l.soft_packets != 0 || l.hard_packets != 0;
+}
+}  // namespace
+
 void EspSa::Drop(DropReason r, DropReason* slot) {
   *slot = r;
   ++counters_.drops[static_cast<size_t>(r)];
@@ -102,7 +137,9 @@ size_t EspSa::ProcessOutbound(std::span<PacketBuf* const> pkts, std::span<DropRe
   } else {
     next_seq_ += take;
   }
+  const bool per_packet_lifetime = HasLifetimeLimit(config_.lifetime);
   size_t ok = 0;
+  uint64_t ok_bytes = 0;
   for (size_t i = 0; i < n; ++i) {
     if (i >= take) {
       Drop(DropReason::kSeqOverflow, &status[i]);
@@ -122,8 +159,10 @@ size_t EspSa::ProcessOutbound(std::span<PacketBuf* const> pkts, std::span<DropRe
     ++ok;
     ++counters_.packets;
     counters_.bytes += inner_len;
-    lifetime_.Account(1, inner_len, config_.spi, config_.direction, events_);
+    ok_bytes += inner_len;
+    if (per_packet_lifetime) lifetime_.Account(1, inner_len, config_.spi, config_.direction, events_);
   }
+  if (!per_packet_lifetime && ok != 0) lifetime_.Account(ok, ok_bytes, config_.spi, config_.direction, events_);
   if (take == avail && take != 0 && events_ != nullptr) {
     events_->OnSaEvent(config_.spi, config_.direction, sa::SaEvent::kSeqOverflow);
   }
@@ -173,7 +212,7 @@ DropReason EspSa::EncapOne(PacketBuf& pkt, uint64_t seq) {
 
   // Trailer: padding 1, 2, 3, ... then pad length and next header (RFC 4303 §2.4-2.6).
   std::byte* t = pkt.data() + pkt.length;
-  for (size_t k = 0; k < pad; ++k) t[k] = std::byte(k + 1);
+  std::memcpy(t, kPadBytes.data(), pad);
   t[pad] = std::byte(pad);
   t[pad + 1] = std::byte(next_header);
   pkt.Append(static_cast<uint32_t>(tail));
@@ -187,8 +226,8 @@ DropReason EspSa::EncapOne(PacketBuf& pkt, uint64_t seq) {
   }
   std::byte* p = pkt.data();
   std::byte* esp = p + pre + udp_len;
-  StoreU32Be(esp, config_.spi);
-  StoreU32Be(esp + 4, static_cast<uint32_t>(seq));
+  // SPI || SN in one 8-byte store: the cipher reads these 8 bytes back at once (AAD / HMAC input).
+  StoreU64Be(esp, uint64_t{config_.spi} << 32 | static_cast<uint32_t>(seq));
   MutableBytes iv(esp + kEspHeader, iv_len);
   cipher_->MakeIv(seq, iv);
   MutableBytes text(esp + kEspHeader + iv_len, padded);
@@ -208,16 +247,24 @@ DropReason EspSa::EncapOne(PacketBuf& pkt, uint64_t seq) {
       bool df = false;
       if (config_.df_mode == sa::DfMode::kSet) df = true;
       else if (config_.df_mode == sa::DfMode::kCopy) df = inner.version == 4 && inner.df;
+      const uint16_t id = ip_id_++;
+      const uint16_t frag = df ? 0x4000 : 0;
       p[0] = std::byte{0x45};
       p[1] = std::byte{tos};
       StoreU16Be(p + 2, static_cast<uint16_t>(new_total));
-      StoreU16Be(p + 4, ip_id_++);
-      StoreU16Be(p + 6, df ? 0x4000 : 0);
+      StoreU16Be(p + 4, id);
+      StoreU16Be(p + 6, frag);
       p[8] = std::byte{config_.ttl};
       p[9] = std::byte{outer_proto};
       std::memcpy(p + 12, src.bytes.data(), 4);
       std::memcpy(p + 16, dst.bytes.data(), 4);
-      ip::SetIpv4Checksum(p, ip::kIpv4MinHeader);
+      // Header checksum from the field values rather than by reading the header back: loading
+      // words just written byte by byte would stall on store forwarding.
+      uint32_t sum = (0x4500u | tos) + static_cast<uint32_t>(new_total) + id + frag +
+                     (uint32_t{config_.ttl} << 8 | outer_proto) + AddrSum(src) + AddrSum(dst);
+      sum = (sum & 0xffff) + (sum >> 16);
+      sum = (sum & 0xffff) + (sum >> 16);
+      StoreU16Be(p + 10, static_cast<uint16_t>(~sum));
     } else {
       p[0] = std::byte(0x60 | (tos >> 4));
       p[1] = std::byte((tos & 0x0f) << 4);
@@ -258,7 +305,9 @@ DropReason EspSa::EncapOne(PacketBuf& pkt, uint64_t seq) {
 
 size_t EspSa::ProcessInbound(std::span<PacketBuf* const> pkts, std::span<DropReason> status) {
   const size_t n = std::min(pkts.size(), status.size());
+  const bool per_packet_lifetime = HasLifetimeLimit(config_.lifetime);
   size_t ok = 0;
+  uint64_t ok_bytes = 0;
   for (size_t i = 0; i < n; ++i) {
     DropReason r;
     if (config_.direction != sa::Direction::kInbound) {
@@ -274,10 +323,13 @@ size_t EspSa::ProcessInbound(std::span<PacketBuf* const> pkts, std::span<DropRea
     }
     status[i] = DropReason::kOk;
     ++ok;
+    const uint32_t inner_len = pkts[i]->length;
     ++counters_.packets;
-    counters_.bytes += pkts[i]->length;
-    lifetime_.Account(1, pkts[i]->length, config_.spi, config_.direction, events_);
+    counters_.bytes += inner_len;
+    ok_bytes += inner_len;
+    if (per_packet_lifetime) lifetime_.Account(1, inner_len, config_.spi, config_.direction, events_);
   }
+  if (!per_packet_lifetime && ok != 0) lifetime_.Account(ok, ok_bytes, config_.spi, config_.direction, events_);
   return ok;
 }
 
@@ -306,7 +358,7 @@ DropReason EspSa::DecapOne(PacketBuf& pkt) {
   if (esp_len < kEspHeader + iv_len + 2 + kIcv) return DropReason::kMalformed;
   const size_t text_len = esp_len - kEspHeader - iv_len - kIcv;
   // RFC 4303 §2.4: the ciphertext ends on a 4-byte boundary (block boundary for CBC).
-  if (text_len % cipher_->align() != 0) return DropReason::kMalformed;
+  if (!Aligned(text_len, cipher_->align())) return DropReason::kMalformed;
 
   // RFC 4303 §3.4.3: replay check before the ICV; the window moves only after it verified.
   const uint64_t seq = replay_.InferSeq(loc.seq_low);
@@ -326,9 +378,7 @@ DropReason EspSa::DecapOne(PacketBuf& pkt) {
   const uint8_t next_header = U8(text[text_len - 1]);
   if (pad + 2 > text_len) return DropReason::kBadPadding;
   const size_t payload_len = text_len - 2 - pad;
-  for (size_t k = 0; k < pad; ++k) {
-    if (U8(text[payload_len + k]) != k + 1) return DropReason::kBadPadding;
-  }
+  if (std::memcmp(text.data() + payload_len, kPadBytes.data(), pad) != 0) return DropReason::kBadPadding;
   if (next_header == ip::kProtoNone) return DropReason::kDummyPacket;
   std::byte* payload = text.data();
 
@@ -337,7 +387,12 @@ DropReason EspSa::DecapOne(PacketBuf& pkt) {
     // allow_trailing: TFC padding may follow the inner packet (RFC 4303 §2.7).
     const ip::IpInfo inner = ip::ParseIp(Bytes(payload, payload_len), /*allow_trailing=*/true);
     if (inner.version != (next_header == ip::kProtoIpv4 ? 4 : 6)) return DropReason::kBadInner;
-    if (inner.version == 4 && !ip::Ipv4ChecksumOk(payload, inner.header_len)) return DropReason::kBadInner;
+    if (inner.version == 4) {
+      // Constant length for the usual option-less header, so the sum is unrolled.
+      const uint16_t sum = inner.header_len == ip::kIpv4MinHeader ? Ipv4HeaderSum(payload, ip::kIpv4MinHeader)
+                                                                  : Ipv4HeaderSum(payload, inner.header_len);
+      if (sum != 0xffff) return DropReason::kBadInner;
+    }
     if (config_.ecn_mode == sa::EcnMode::kNormal) {
       // RFC 6040 §4.2 decapsulation table.
       const uint8_t outer_ecn = v6 ? static_cast<uint8_t>((U8(p[1]) >> 4) & 3) : static_cast<uint8_t>(U8(p[1]) & 3);

@@ -3,6 +3,7 @@
 #include <cstring>
 #include <vector>
 
+#include "host/common/ip.h"
 #include "host/esp/esp_sa.h"
 
 int main() {
