@@ -86,8 +86,7 @@ size_t Ipv6InsertionPoint(Bytes pkt, size_t* nh_offset) {
         before = true;
       }
     } else if (nh == kProtoFragment) {
-      len = 8;
-      before = true;
+      return 0;  // RFC 4301 §4.1: transport mode protects whole datagrams, not fragments
     }
     if (!before) {
       *nh_offset = nh_off;

@@ -57,7 +57,8 @@ void SetIpv6TrafficClass(std::byte* hdr, uint8_t tc);
 // after Hop-by-Hop, Routing and Fragment headers, and after Destination Options that precede a
 // Routing header. Returns the offset of the insertion point and, in *nh_offset, the offset of the
 // Next Header byte that must be rewritten (6 for the fixed header). Returns 0 when the extension
-// chain is malformed or runs past the buffer.
+// chain is malformed or runs past the buffer, or holds a Fragment header (a fragment is not a whole
+// datagram, RFC 4301 §4.1).
 size_t Ipv6InsertionPoint(Bytes pkt, size_t* nh_offset);
 
 // Pseudo-header sum for UDP/TCP checksums.

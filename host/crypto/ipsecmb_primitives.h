@@ -13,4 +13,5 @@ IMB_MGR* ThreadImbMgr();
 StatusOr<std::unique_ptr<Aead>> MakeIpsecMbAead(Aead::Algorithm alg, Bytes key);
 StatusOr<std::unique_ptr<HmacSha256>> MakeIpsecMbHmacSha256(Bytes key);
 StatusOr<std::unique_ptr<AesCbc>> MakeIpsecMbAesCbc(Bytes key);
+StatusOr<std::unique_ptr<CbcHmacSha256>> MakeIpsecMbCbcHmac(Bytes cipher_key, Bytes mac_key);
 }  // namespace ipsec::crypto

@@ -177,7 +177,49 @@ class OpenSslCbc final : public AesCbc {
   CipherCtx enc_, dec_;
 };
 
+class OpenSslCbcHmac final : public CbcHmacSha256 {
+ public:
+  std::unique_ptr<AesCbc> cbc;  // null: no cipher
+  std::unique_ptr<HmacSha256> hmac;
+
+  void EncryptThenMac(std::span<const Op> ops) override {
+    for (const Op& op : ops) {
+      if (cbc && op.cipher_len != 0) {
+        cbc->Encrypt(std::span<const std::byte, 16>(op.iv, 16), MutableBytes(op.auth + op.cipher_offset, op.cipher_len));
+      }
+      Mac(op);
+    }
+  }
+  void MacThenDecrypt(std::span<const Op> ops) override {
+    for (const Op& op : ops) {
+      Mac(op);
+      if (cbc && op.cipher_len != 0) {
+        cbc->Decrypt(std::span<const std::byte, 16>(op.iv, 16), MutableBytes(op.auth + op.cipher_offset, op.cipher_len));
+      }
+    }
+  }
+  Provider provider() const override { return Provider::kOpenSsl; }
+
+ private:
+  void Mac(const Op& op) {
+    std::byte full[32];
+    const Bytes seg[1] = {Bytes(op.auth, op.auth_len)};
+    hmac->Compute(seg, full);
+    std::memcpy(op.mac, full, 16);
+    SecureZero(full, sizeof(full));
+  }
+};
+
 }  // namespace
+
+StatusOr<std::unique_ptr<CbcHmacSha256>> MakeOpenSslCbcHmac(Bytes cipher_key, Bytes mac_key) {
+  auto c = std::make_unique<OpenSslCbcHmac>();
+  if (!cipher_key.empty()) {
+    ASSIGN_OR_RETURN(c->cbc, OpenSslCbc::Make(cipher_key));
+  }
+  ASSIGN_OR_RETURN(c->hmac, OpenSslHmac::Make(mac_key));
+  return std::unique_ptr<CbcHmacSha256>(std::move(c));
+}
 
 StatusOr<std::unique_ptr<Aead>> MakeOpenSslAead(Aead::Algorithm alg, Bytes key) {
   return OpenSslAead::Make(alg, key);

@@ -45,4 +45,13 @@ StatusOr<std::unique_ptr<AesCbc>> AesCbc::Create(Bytes key, Provider provider) {
   return MakeOpenSslAesCbc(key);
 }
 
+StatusOr<std::unique_ptr<CbcHmacSha256>> CbcHmacSha256::Create(Bytes cipher_key, Bytes mac_key,
+                                                               Provider provider) {
+  if (!cipher_key.empty() && cipher_key.size() != 16 && cipher_key.size() != 32) {
+    return InvalidArgumentError("AES-CBC key must be 16 or 32 bytes");
+  }
+  if (ResolveProvider(provider) == Provider::kIpsecMb) return MakeIpsecMbCbcHmac(cipher_key, mac_key);
+  return MakeOpenSslCbcHmac(cipher_key, mac_key);
+}
+
 }  // namespace ipsec::crypto

@@ -75,4 +75,31 @@ class AesCbc {
   virtual Provider provider() const = 0;
 };
 
+// ESP's encrypt-then-MAC in bursts: AES-CBC (or no cipher) combined with HMAC-SHA-256-128.
+// intel-ipsec-mb runs a burst as one chained job per packet, all submitted before the first flush,
+// so its multi-buffer lanes fill up; one job at a time would leave all but one lane idle. OpenSSL
+// runs the ops one by one.
+class CbcHmacSha256 {
+ public:
+  struct Op {
+    std::byte* auth = nullptr;        // first byte under the MAC
+    size_t auth_len = 0;              // bytes under the MAC
+    size_t cipher_offset = 0;         // from `auth` to the first byte to encrypt or decrypt
+    size_t cipher_len = 0;            // a multiple of 16; 0 with no cipher
+    const std::byte* iv = nullptr;    // 16 bytes; unused with no cipher
+    std::byte* mac = nullptr;         // receives the first 16 bytes of the MAC (not inside auth)
+  };
+
+  // cipher_key: 16 or 32 bytes for AES-CBC, empty for no cipher (ESP NULL, RFC 2410).
+  static StatusOr<std::unique_ptr<CbcHmacSha256>> Create(Bytes cipher_key, Bytes mac_key, Provider provider);
+  virtual ~CbcHmacSha256() = default;
+
+  // Encrypts each op's cipher range in place, then MACs its auth range.
+  virtual void EncryptThenMac(std::span<const Op> ops) = 0;
+  // MACs each op's auth range as received, then decrypts its cipher range in place. The caller
+  // compares the MAC (in constant time) and discards the plaintext of a mismatch.
+  virtual void MacThenDecrypt(std::span<const Op> ops) = 0;
+  virtual Provider provider() const = 0;
+};
+
 }  // namespace ipsec::crypto

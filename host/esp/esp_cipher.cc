@@ -1,9 +1,10 @@
-// ESP suite transforms (see esp_cipher.h for the per-suite layout).
+// ESP suite transforms over bursts (see esp_cipher.h for the per-suite layout).
 #include "host/esp/esp_cipher.h"
 
 #include <openssl/rand.h>
 
-#include <bit>
+#include <algorithm>
+#include <array>
 #include <cstring>
 
 #include "host/common/secure_bytes.h"
@@ -12,11 +13,18 @@ namespace ipsec::esp {
 
 using sa::Suite;
 
+namespace {
+constexpr size_t kHdr = 8;
+constexpr size_t kIcv = 16;
+constexpr size_t kChunk = 32;  // ops prepared per ipsec-mb submission round
+}  // namespace
+
 StatusOr<std::unique_ptr<EspCipher>> EspCipher::Create(Suite suite, const sa::KeyMaterial& keys,
-                                                       crypto::Provider provider) {
+                                                       crypto::Provider provider, bool esn) {
   RETURN_IF_ERROR(keys.ValidateFor(suite));
   const sa::SuiteInfo& info = sa::GetSuiteInfo(suite);
   auto c = std::unique_ptr<EspCipher>(new EspCipher());
+  c->esn_ = esn;
   c->iv_len_ = info.iv_len;
   c->align_ = info.align;
   Bytes enc = keys.enc_key.span();
@@ -38,20 +46,10 @@ StatusOr<std::unique_ptr<EspCipher>> EspCipher::Create(Suite suite, const sa::Ke
       break;
     }
     case Suite::kAesCbc128HmacSha256:
-    case Suite::kAesCbc256HmacSha256: {
-      c->kind_ = Kind::kCbcHmac;
-      ASSIGN_OR_RETURN(c->cbc_, crypto::AesCbc::Create(cipher_key, provider));
-      SecureBytes iv_key(16);
-      if (RAND_bytes(reinterpret_cast<unsigned char*>(iv_key.mutable_span().data()), 16) != 1) {
-        return InternalError("RAND_bytes failed for the IV key");
-      }
-      ASSIGN_OR_RETURN(c->iv_gen_, crypto::AesCbc::Create(iv_key.span(), provider));
-      ASSIGN_OR_RETURN(c->hmac_, crypto::HmacSha256::Create(keys.auth_key.span(), provider));
-      break;
-    }
+    case Suite::kAesCbc256HmacSha256:
     case Suite::kNullHmacSha256: {
-      c->kind_ = Kind::kNullHmac;
-      ASSIGN_OR_RETURN(c->hmac_, crypto::HmacSha256::Create(keys.auth_key.span(), provider));
+      c->kind_ = Kind::kCbcHmac;
+      ASSIGN_OR_RETURN(c->cbc_hmac_, crypto::CbcHmacSha256::Create(cipher_key, keys.auth_key.span(), provider));
       break;
     }
   }
@@ -60,127 +58,102 @@ StatusOr<std::unique_ptr<EspCipher>> EspCipher::Create(Suite suite, const sa::Ke
 
 EspCipher::~EspCipher() { SecureZero(salt_, sizeof(salt_)); }
 
-crypto::Provider EspCipher::provider() const {
-  if (aead_) return aead_->provider();
-  return hmac_->provider();
+crypto::Provider EspCipher::provider() const { return aead_ ? aead_->provider() : cbc_hmac_->provider(); }
+
+void EspCipher::AeadOne(EspCryptoOp& op, bool seal) {
+  std::byte* esp = op.esp;
+  std::byte* iv = esp + kHdr;
+  if (seal) StoreU64Be(iv, op.seq);  // RFC 4106 §3.1: the counter is the IV
+  std::byte nonce[12];
+  std::memcpy(nonce, salt_, 4);
+  std::memcpy(nonce + 4, iv, 8);
+  MutableBytes text(iv + iv_len_, op.text_len);
+  MutableBytes icv(iv + iv_len_ + op.text_len, kIcv);
+  std::byte aad12[12];
+  Bytes hdr(esp, kHdr);
+  if (esn_) {
+    // SPI || SN-high || SN-low (RFC 4106 §5, RFC 4543 §3.3, RFC 4303 §2.2.1).
+    std::memcpy(aad12, esp, 4);
+    StoreU32Be(aad12 + 4, static_cast<uint32_t>(op.seq >> 32));
+    std::memcpy(aad12 + 8, esp + 4, 4);
+    hdr = Bytes(aad12, 12);
+  }
+  if (kind_ == Kind::kAead) {
+    const Bytes segs[1] = {hdr};
+    if (seal) aead_->Seal(nonce, segs, text, icv);
+    else op.ok = aead_->Open(nonce, segs, text, icv);
+    return;
+  }
+  // GMAC: everything is AAD, nothing is encrypted. Without ESN it is one contiguous run.
+  Bytes rest(iv, iv_len_ + op.text_len);
+  if (esn_) {
+    const Bytes segs[2] = {hdr, rest};
+    if (seal) aead_->Seal(nonce, segs, {}, icv);
+    else op.ok = aead_->Open(nonce, segs, {}, icv);
+  } else {
+    const Bytes segs[1] = {Bytes(esp, kHdr + iv_len_ + op.text_len)};
+    if (seal) aead_->Seal(nonce, segs, {}, icv);
+    else op.ok = aead_->Open(nonce, segs, {}, icv);
+  }
 }
 
-void EspCipher::MakeIv(uint64_t seq, MutableBytes iv) {
+void EspCipher::CbcHmacChunk(std::span<EspCryptoOp> ops, bool seal) {
+  const size_t n = ops.size();
+  std::array<crypto::CbcHmacSha256::Op, kChunk> jobs;
+  std::array<std::array<std::byte, kIcv>, kChunk> macs;
+  std::array<std::array<std::byte, 4>, kChunk> saved;  // ICV bytes under SN-high (ESN)
+  if (seal && iv_len_ != 0) {
+    std::array<std::byte, kChunk * 16> ivs;
+    // One DRBG call per burst. Should it ever fail, fall back to an encrypted-counter-like unique
+    // value rather than a repeated IV: the sequence number in both halves, never reused per SA.
+    if (RAND_bytes(reinterpret_cast<unsigned char*>(ivs.data()), static_cast<int>(n * 16)) != 1) {
+      for (size_t i = 0; i < n; ++i) {
+        StoreU64Be(&ivs[i * 16], ops[i].seq);
+        StoreU64Be(&ivs[i * 16 + 8], ~ops[i].seq);
+      }
+    }
+    for (size_t i = 0; i < n; ++i) std::memcpy(ops[i].esp + kHdr, &ivs[i * 16], 16);
+  }
+  for (size_t i = 0; i < n; ++i) {
+    EspCryptoOp& op = ops[i];
+    std::byte* icv = op.esp + kHdr + iv_len_ + op.text_len;
+    size_t auth_len = kHdr + iv_len_ + op.text_len;
+    if (esn_) {
+      std::memcpy(saved[i].data(), icv, 4);
+      StoreU32Be(icv, static_cast<uint32_t>(op.seq >> 32));
+      auth_len += 4;
+    }
+    jobs[i] = {op.esp, auth_len, kHdr + iv_len_, iv_len_ != 0 ? op.text_len : 0, op.esp + kHdr, macs[i].data()};
+  }
+  if (seal) cbc_hmac_->EncryptThenMac({jobs.data(), n});
+  else cbc_hmac_->MacThenDecrypt({jobs.data(), n});
+  for (size_t i = 0; i < n; ++i) {
+    EspCryptoOp& op = ops[i];
+    std::byte* icv = op.esp + kHdr + iv_len_ + op.text_len;
+    if (esn_) std::memcpy(icv, saved[i].data(), 4);
+    if (seal) {
+      std::memcpy(icv, macs[i].data(), kIcv);
+    } else {
+      op.ok = ConstantTimeEqual(Bytes(icv, kIcv), macs[i]);
+    }
+  }
+  SecureZero(macs.data(), n * kIcv);
+}
+
+void EspCipher::SealBurst(std::span<EspCryptoOp> ops) {
   if (kind_ == Kind::kCbcHmac) {
-    std::byte block[16] = {};
-    StoreU64Be(block, seq);
-    static constexpr std::byte kZeroIv[16] = {};
-    iv_gen_->Encrypt(std::span<const std::byte, 16>(kZeroIv), block);  // one block: AES-ECB
-    std::memcpy(iv.data(), block, 16);
-  } else if (iv_len_ == 8) {
-    // One 8-byte store (StoreU64Be writes two halves): Seal reads the IV back as one 8-byte load,
-    // which cannot be forwarded from two smaller stores and would stall until they retire.
-    uint64_t be = seq;
-    if constexpr (std::endian::native == std::endian::little) be = __builtin_bswap64(be);
-    std::memcpy(iv.data(), &be, 8);
+    for (size_t i = 0; i < ops.size(); i += kChunk) CbcHmacChunk(ops.subspan(i, std::min(kChunk, ops.size() - i)), true);
+    return;
   }
+  for (EspCryptoOp& op : ops) AeadOne(op, true);
 }
 
-namespace {
-// SPI || SN-high || SN-low (RFC 4106 §5, RFC 4303 §2.2.1).
-void EsnAad(Bytes hdr, uint32_t esn_high, std::byte out[12]) {
-  std::memcpy(out, hdr.data(), 4);
-  StoreU32Be(out + 4, esn_high);
-  std::memcpy(out + 8, hdr.data() + 4, 4);
-}
-}  // namespace
-
-void EspCipher::HmacIcv(Bytes hdr, std::optional<uint32_t> esn_high, size_t auth_len, MutableBytes icv_area,
-                        std::span<std::byte, 32> mac) {
-  // hdr || IV || text is contiguous: auth_len bytes from hdr.data(). With ESN, SN-high goes in the
-  // first 4 bytes of the ICV area, which directly follows (RFC 4303 §2.2.1: appended, not sent).
-  size_t len = auth_len;
-  if (esn_high) {
-    StoreU32Be(icv_area.data(), *esn_high);
-    len += 4;
+void EspCipher::OpenBurst(std::span<EspCryptoOp> ops) {
+  if (kind_ == Kind::kCbcHmac) {
+    for (size_t i = 0; i < ops.size(); i += kChunk) CbcHmacChunk(ops.subspan(i, std::min(kChunk, ops.size() - i)), false);
+    return;
   }
-  const Bytes seg[1] = {Bytes(hdr.data(), len)};
-  hmac_->Compute(seg, mac);
-}
-
-void EspCipher::Seal(Bytes hdr, std::optional<uint32_t> esn_high, Bytes iv, MutableBytes text, MutableBytes icv) {
-  switch (kind_) {
-    case Kind::kAead:
-    case Kind::kGmac: {
-      std::byte nonce[12];
-      std::memcpy(nonce, salt_, 4);
-      std::memcpy(nonce + 4, iv.data(), 8);
-      std::byte aad12[12];
-      if (kind_ == Kind::kAead) {
-        Bytes aad = hdr;
-        if (esn_high) {
-          EsnAad(hdr, *esn_high, aad12);
-          aad = Bytes(aad12, 12);
-        }
-        const Bytes segs[1] = {aad};
-        aead_->Seal(nonce, segs, text, icv);
-      } else if (esn_high) {
-        EsnAad(hdr, *esn_high, aad12);
-        const Bytes segs[2] = {Bytes(aad12, 12), Bytes(iv.data(), iv.size() + text.size())};
-        aead_->Seal(nonce, segs, {}, icv);
-      } else {
-        const Bytes segs[1] = {Bytes(hdr.data(), hdr.size() + iv.size() + text.size())};
-        aead_->Seal(nonce, segs, {}, icv);
-      }
-      break;
-    }
-    case Kind::kCbcHmac:
-    case Kind::kNullHmac: {
-      if (kind_ == Kind::kCbcHmac) cbc_->Encrypt(std::span<const std::byte, 16>(iv.data(), 16), text);
-      alignas(16) std::byte mac[32];
-      HmacIcv(hdr, esn_high, hdr.size() + iv.size() + text.size(), icv, mac);
-      std::memcpy(icv.data(), mac, 16);
-      SecureZero(mac, sizeof(mac));
-      break;
-    }
-  }
-}
-
-bool EspCipher::Open(Bytes hdr, std::optional<uint32_t> esn_high, Bytes iv, MutableBytes text, MutableBytes icv) {
-  switch (kind_) {
-    case Kind::kAead:
-    case Kind::kGmac: {
-      std::byte nonce[12];
-      std::memcpy(nonce, salt_, 4);
-      std::memcpy(nonce + 4, iv.data(), 8);
-      std::byte aad12[12];
-      if (kind_ == Kind::kAead) {
-        Bytes aad = hdr;
-        if (esn_high) {
-          EsnAad(hdr, *esn_high, aad12);
-          aad = Bytes(aad12, 12);
-        }
-        const Bytes segs[1] = {aad};
-        return aead_->Open(nonce, segs, text, icv);
-      }
-      if (esn_high) {
-        EsnAad(hdr, *esn_high, aad12);
-        const Bytes segs[2] = {Bytes(aad12, 12), Bytes(iv.data(), iv.size() + text.size())};
-        return aead_->Open(nonce, segs, {}, icv);
-      }
-      const Bytes segs[1] = {Bytes(hdr.data(), hdr.size() + iv.size() + text.size())};
-      return aead_->Open(nonce, segs, {}, icv);
-    }
-    case Kind::kCbcHmac:
-    case Kind::kNullHmac: {
-      std::byte received[16];
-      std::memcpy(received, icv.data(), 16);
-      alignas(16) std::byte mac[32];
-      HmacIcv(hdr, esn_high, hdr.size() + iv.size() + text.size(), icv, mac);
-      std::memcpy(icv.data(), received, 16);
-      const bool ok = ConstantTimeEqual(Bytes(mac, 16), Bytes(received, 16));
-      SecureZero(mac, sizeof(mac));
-      // RFC 4303 §3.4.4.1: integrity is checked before decryption.
-      if (ok && kind_ == Kind::kCbcHmac) cbc_->Decrypt(std::span<const std::byte, 16>(iv.data(), 16), text);
-      return ok;
-    }
-  }
-  return false;
+  for (EspCryptoOp& op : ops) AeadOne(op, false);
 }
 
 }  // namespace ipsec::esp

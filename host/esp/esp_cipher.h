@@ -1,4 +1,4 @@
-// EspCipher: the per-SA ESP crypto transform for one suite, over the ESP packet layout.
+// EspCipher: the per-SA ESP crypto transform for one suite, applied to bursts of ESP packets.
 //
 //   | SPI | SN (low 32) | IV | payload ... padding | pad len | next hdr | ICV |
 //   <-- hdr (8) -->            <------------------ text ----------------->
@@ -9,17 +9,19 @@
 //   AES-GMAC (RFC 4543 §3.3): nothing encrypted; AAD = SPI || SN(s) || IV || text.
 //   AES-CBC + HMAC-SHA-256-128, NULL + HMAC (RFC 4303 §2.8/§3.3.2, RFC 4868): text encrypted (CBC)
 //     then ICV = HMAC(hdr || IV || text [|| SN-high with ESN, RFC 4303 §2.2.1])[0..16).
-// IVs: the AEAD/GMAC suites use the 64-bit sequence number (unique per key, RFC 4106 §3.1 allows a
-// counter); CBC uses AES_K'(seq) under a random per-SA IV key, so IVs are unpredictable (RFC 3602
-// §2.3) without a random-number call per packet.
+// IVs: the AEAD/GMAC suites use the 64-bit sequence number (unique per key; RFC 4106 §3.1 allows a
+// counter); CBC IVs are random (RFC 3602 §2.3 wants them unpredictable), drawn with one DRBG call
+// per burst, not per packet.
 //
-// The `icv` span must directly follow `text` in memory and be writable: with ESN, the HMAC suites
-// place SN-high there temporarily so the integrity input is one contiguous buffer (no copy).
+// Bursts let intel-ipsec-mb fill its multi-buffer lanes (CBC + HMAC run as chained jobs submitted
+// together) and keep per-packet set-up out of the crypto loop. With ESN, the HMAC suites place
+// SN-high in the first 4 bytes of the ICV field while computing, so the integrity input stays one
+// contiguous buffer (no copy); the received ICV is saved first and restored after.
 #pragma once
 
 #include <cstdint>
 #include <memory>
-#include <optional>
+#include <span>
 
 #include "host/common/bytes.h"
 #include "host/common/status.h"
@@ -28,39 +30,43 @@
 
 namespace ipsec::esp {
 
+struct EspCryptoOp {
+  std::byte* esp = nullptr;  // ESP header; the IV, text and ICV follow contiguously
+  size_t text_len = 0;       // payload + padding + pad length + next header
+  uint64_t seq = 0;          // full sequence number (its high half is used with ESN)
+  bool ok = false;           // set by OpenBurst: the ICV verified
+};
+
 class EspCipher {
  public:
   static StatusOr<std::unique_ptr<EspCipher>> Create(sa::Suite suite, const sa::KeyMaterial& keys,
-                                                     crypto::Provider provider);
+                                                     crypto::Provider provider, bool esn);
   ~EspCipher();
 
   size_t iv_len() const { return iv_len_; }
-  size_t icv_len() const { return 16; }
+  static constexpr size_t icv_len() { return 16; }
   size_t align() const { return align_; }
   crypto::Provider provider() const;
 
-  // Writes the explicit IV for sequence number `seq` (iv.size() == iv_len()).
-  void MakeIv(uint64_t seq, MutableBytes iv);
-  // hdr/iv/text/icv are adjacent in the packet, in that order. esn_high: present for ESN SAs.
-  void Seal(Bytes hdr, std::optional<uint32_t> esn_high, Bytes iv, MutableBytes text, MutableBytes icv);
-  // Verifies, then (for encrypting suites) decrypts text in place. False: authentication failed;
-  // text is then unspecified. `icv` is restored to its received contents before returning.
-  bool Open(Bytes hdr, std::optional<uint32_t> esn_high, Bytes iv, MutableBytes text, MutableBytes icv);
+  // Writes each op's IV, encrypts its text in place and writes its ICV.
+  void SealBurst(std::span<EspCryptoOp> ops);
+  // Verifies each op's ICV (constant time) and, where it verified, decrypts the text in place.
+  // ops[i].ok tells which; the text of a failed op is unspecified and must be discarded.
+  void OpenBurst(std::span<EspCryptoOp> ops);
 
  private:
-  enum class Kind : uint8_t { kAead, kGmac, kCbcHmac, kNullHmac };
+  enum class Kind : uint8_t { kAead, kGmac, kCbcHmac };
   EspCipher() = default;
-  void HmacIcv(Bytes hdr, std::optional<uint32_t> esn_high, size_t auth_len, MutableBytes icv_area,
-               std::span<std::byte, 32> mac);
+  void AeadOne(EspCryptoOp& op, bool seal);
+  void CbcHmacChunk(std::span<EspCryptoOp> ops, bool seal);
 
   Kind kind_ = Kind::kAead;
+  bool esn_ = false;
   size_t iv_len_ = 0;
   size_t align_ = 4;
   uint8_t salt_[4] = {};
   std::unique_ptr<crypto::Aead> aead_;
-  std::unique_ptr<crypto::AesCbc> cbc_;
-  std::unique_ptr<crypto::AesCbc> iv_gen_;  // CBC suites: encrypts the sequence number into an IV
-  std::unique_ptr<crypto::HmacSha256> hmac_;
+  std::unique_ptr<crypto::CbcHmacSha256> cbc_hmac_;
 };
 
 }  // namespace ipsec::esp

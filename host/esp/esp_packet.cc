@@ -40,7 +40,7 @@ bool Ipv6Upper(Bytes pkt, size_t* off_out, size_t* nh_off_out, uint8_t* proto_ou
   return false;
 }
 
-StatusOr<EspLocation> Locate(Bytes pkt, int udp_mode /* 0 no, 1 yes, 2 either */) {
+StatusOr<EspLocation> Locate(Bytes pkt, int udp_mode /* 0 no, 1 yes, 2 either */, uint16_t udp_port) {
   EspLocation loc;
   ip::IpInfo info = ip::ParseIp(pkt, /*allow_trailing=*/true);
   if (info.version == 0) return InvalidArgumentError("not a valid IPv4/IPv6 packet");
@@ -68,6 +68,7 @@ StatusOr<EspLocation> Locate(Bytes pkt, int udp_mode /* 0 no, 1 yes, 2 either */
     loc.udp = true;
     loc.udp_src_port = LoadU16Be(&p[off]);
     loc.udp_dst_port = LoadU16Be(&p[off + 2]);
+    if (udp_port != 0 && loc.udp_dst_port != udp_port) return NotFoundError("UDP to a port other than ESP's");
     Bytes payload = p.subspan(off + ip::kUdpHeader);
     switch (ClassifyUdpEncapPayload(payload)) {
       case UdpPayloadKind::kEsp: break;
@@ -88,7 +89,9 @@ StatusOr<EspLocation> Locate(Bytes pkt, int udp_mode /* 0 no, 1 yes, 2 either */
 
 }  // namespace
 
-StatusOr<EspLocation> LocateEsp(Bytes pkt, bool expect_udp) { return Locate(pkt, expect_udp ? 1 : 0); }
-StatusOr<EspLocation> LocateEspAny(Bytes pkt) { return Locate(pkt, 2); }
+StatusOr<EspLocation> LocateEsp(Bytes pkt, bool expect_udp, uint16_t udp_port) {
+  return Locate(pkt, expect_udp ? 1 : 0, udp_port);
+}
+StatusOr<EspLocation> LocateEspAny(Bytes pkt, uint16_t udp_port) { return Locate(pkt, 2, udp_port); }
 
 }  // namespace ipsec::esp

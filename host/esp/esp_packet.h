@@ -33,9 +33,11 @@ UdpPayloadKind ClassifyUdpEncapPayload(Bytes udp_payload);
 // encapsulation, so ESP must be inside UDP; otherwise it must be IP protocol 50. Fails with
 // kInvalidArgument on anything malformed, kFailedPrecondition for IP fragments (no reassembly),
 // and kNotFound when the packet is not ESP (wrong protocol, IKE or keepalive on port 4500).
-StatusOr<EspLocation> LocateEsp(Bytes pkt, bool expect_udp);
+// With expect_udp, `udp_port` (when nonzero) is the destination port ESP-in-UDP must arrive on.
+StatusOr<EspLocation> LocateEsp(Bytes pkt, bool expect_udp, uint16_t udp_port = 0);
 
-// Peeks the SPI without knowing the SA: accepts either plain ESP or ESP in UDP.
-StatusOr<EspLocation> LocateEspAny(Bytes pkt);
+// Peeks the SPI without knowing the SA: plain ESP, or ESP in UDP to `udp_port` (RFC 3948's 4500
+// by default); UDP to any other port is not ESP (kNotFound).
+StatusOr<EspLocation> LocateEspAny(Bytes pkt, uint16_t udp_port = 4500);
 
 }  // namespace ipsec::esp

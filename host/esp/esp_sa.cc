@@ -16,6 +16,9 @@ using sa::DropReason;
 namespace {
 constexpr size_t kEspHeader = 8;  // SPI + sequence number
 constexpr size_t kIcv = 16;
+constexpr size_t kChunk = 32;     // packets per crypto burst
+// Internal verdict of DecapPrepare: process the chunk so far before this packet.
+constexpr DropReason kSplitChunk = DropReason::kCount;
 
 // ESP alignments are powers of two (4, or the 16-byte AES block), so rounding and the alignment
 // check are masks rather than divisions.
@@ -77,7 +80,7 @@ StatusOr<std::unique_ptr<EspSa>> EspSa::Create(const sa::SaConfig& config, sa::K
                                                crypto::Provider provider, sa::SaEventSink* events) {
   if (config.protocol != sa::Protocol::kEsp) return InvalidArgumentError("EspSa needs an ESP SA");
   RETURN_IF_ERROR(config.Validate());
-  ASSIGN_OR_RETURN(auto cipher, EspCipher::Create(config.suite, keys, provider));
+  ASSIGN_OR_RETURN(auto cipher, EspCipher::Create(config.suite, keys, provider, config.esn));
   // The key material has been expanded into the cipher; `keys` zeroizes itself on return.
   return std::unique_ptr<EspSa>(new EspSa(config, std::move(cipher), events));
 }
@@ -140,27 +143,49 @@ size_t EspSa::ProcessOutbound(std::span<PacketBuf* const> pkts, std::span<DropRe
   const bool per_packet_lifetime = HasLifetimeLimit(config_.lifetime);
   size_t ok = 0;
   uint64_t ok_bytes = 0;
-  for (size_t i = 0; i < n; ++i) {
-    if (i >= take) {
-      Drop(DropReason::kSeqOverflow, &status[i]);
-      continue;
+  // Chunks: headers for up to kChunk packets are built first, then one crypto burst, then the
+  // bookkeeping. Lifetimes stay exact: a packet is refused once the packets already accepted in
+  // this chunk would have crossed the hard limit.
+  std::array<EspCryptoOp, kChunk> ops;
+  std::array<uint32_t, kChunk> index;
+  std::array<uint32_t, kChunk> inner_len;
+  std::array<uint16_t, kChunk> udp6_pre;  // IPv6 ESP-in-UDP: offset of the UDP header, else 0
+  for (size_t c = 0; c < n; c += kChunk) {
+    const size_t end = std::min(n, c + kChunk);
+    size_t m = 0;
+    uint64_t pending_bytes = 0;
+    for (size_t i = c; i < end; ++i) {
+      if (i >= take) {
+        Drop(DropReason::kSeqOverflow, &status[i]);
+        continue;
+      }
+      if (lifetime_.ExpiredAfter(m, pending_bytes)) {
+        Drop(DropReason::kHardLifetime, &status[i]);
+        continue;
+      }
+      const uint32_t len = pkts[i]->length;
+      const DropReason r = EncapPrepare(*pkts[i], base + i, &ops[m], &udp6_pre[m]);
+      if (r != DropReason::kOk) {
+        Drop(r, &status[i]);
+        continue;
+      }
+      index[m] = static_cast<uint32_t>(i);
+      inner_len[m] = len;
+      pending_bytes += len;
+      ++m;
     }
-    if (lifetime_.expired()) {
-      Drop(DropReason::kHardLifetime, &status[i]);
-      continue;
+    if (m == 0) continue;
+    cipher_->SealBurst({ops.data(), m});
+    for (size_t k = 0; k < m; ++k) {
+      const size_t i = index[k];
+      if (udp6_pre[k] != 0) SetUdpV6Checksum(*pkts[i], udp6_pre[k]);
+      status[i] = DropReason::kOk;
+      ++ok;
+      ++counters_.packets;
+      counters_.bytes += inner_len[k];
+      ok_bytes += inner_len[k];
+      if (per_packet_lifetime) lifetime_.Account(1, inner_len[k], config_.spi, config_.direction, events_);
     }
-    const uint32_t inner_len = pkts[i]->length;
-    DropReason r = EncapOne(*pkts[i], base + i);
-    if (r != DropReason::kOk) {
-      Drop(r, &status[i]);
-      continue;
-    }
-    status[i] = DropReason::kOk;
-    ++ok;
-    ++counters_.packets;
-    counters_.bytes += inner_len;
-    ok_bytes += inner_len;
-    if (per_packet_lifetime) lifetime_.Account(1, inner_len, config_.spi, config_.direction, events_);
   }
   if (!per_packet_lifetime && ok != 0) lifetime_.Account(ok, ok_bytes, config_.spi, config_.direction, events_);
   if (take == avail && take != 0 && events_ != nullptr) {
@@ -169,7 +194,20 @@ size_t EspSa::ProcessOutbound(std::span<PacketBuf* const> pkts, std::span<DropRe
   return ok;
 }
 
-DropReason EspSa::EncapOne(PacketBuf& pkt, uint64_t seq) {
+void EspSa::SetUdpV6Checksum(PacketBuf& pkt, size_t pre) const {
+  // IPv6 needs a UDP checksum (RFC 8200 §8.1; the RFC 6936 zero-checksum exception is not
+  // accepted by default by Linux receivers). Computed after encryption: it covers the ciphertext.
+  std::byte* p = pkt.data();
+  std::byte* u = p + pre;
+  const uint32_t udp_len = LoadU16Be(u + 4);
+  uint32_t sum = ip::PseudoHeaderSum(p + 8, p + 24, true, ip::kProtoUdp, udp_len);
+  sum = ip::ChecksumPartial(Bytes(u, udp_len), sum);
+  const uint16_t c = static_cast<uint16_t>(~ip::ChecksumFold(sum));
+  StoreU16Be(u + 6, c == 0 ? 0xffff : c);
+}
+
+DropReason EspSa::EncapPrepare(PacketBuf& pkt, uint64_t seq, EspCryptoOp* op, uint16_t* udp6_pre) {
+  *udp6_pre = 0;
   const ip::IpInfo inner = ip::ParseIp(pkt.span(), /*allow_trailing=*/false);
   if (inner.version == 0) return DropReason::kMalformed;
   const bool tunnel = config_.mode == sa::Mode::kTunnel;
@@ -198,6 +236,9 @@ DropReason EspSa::EncapOne(PacketBuf& pkt, uint64_t seq) {
       if (pre == 0) return DropReason::kMalformed;
     }
     next_header = U8(pkt.data()[nh_off]);
+    // Next header 59 marks a dummy packet, which the receiver discards (RFC 4303 §2.6): a real
+    // packet carrying it could not be told apart, so it is refused here.
+    if (next_header == ip::kProtoNone) return DropReason::kMalformed;
     payload_len = pkt.length - pre;
   }
 
@@ -228,13 +269,9 @@ DropReason EspSa::EncapOne(PacketBuf& pkt, uint64_t seq) {
   std::byte* esp = p + pre + udp_len;
   // SPI || SN in one 8-byte store: the cipher reads these 8 bytes back at once (AAD / HMAC input).
   StoreU64Be(esp, uint64_t{config_.spi} << 32 | static_cast<uint32_t>(seq));
-  MutableBytes iv(esp + kEspHeader, iv_len);
-  cipher_->MakeIv(seq, iv);
-  MutableBytes text(esp + kEspHeader + iv_len, padded);
-  MutableBytes icv(esp + kEspHeader + iv_len + padded, kIcv);
-  std::optional<uint32_t> esn_high;
-  if (config_.esn) esn_high = static_cast<uint32_t>(seq >> 32);
-  cipher_->Seal(Bytes(esp, kEspHeader), esn_high, iv, text, icv);
+  op->esp = esp;
+  op->text_len = padded;
+  op->seq = seq;
 
   const uint8_t outer_proto = config_.udp_encap ? ip::kProtoUdp : ip::kProtoEsp;
   if (tunnel) {
@@ -290,51 +327,76 @@ DropReason EspSa::EncapOne(PacketBuf& pkt, uint64_t seq) {
     StoreU16Be(u, config_.udp_encap->src_port);
     StoreU16Be(u + 2, config_.udp_encap->dst_port);
     StoreU16Be(u + 4, static_cast<uint16_t>(udp_len + esp_len));
-    StoreU16Be(u + 6, 0);  // RFC 3948 §2.1: zero over IPv4
-    if (outer_v6) {
-      // IPv6 needs a UDP checksum (RFC 8200 §8.1; the RFC 6936 zero-checksum exception is not
-      // accepted by default by Linux receivers).
-      uint32_t sum = ip::PseudoHeaderSum(p + 8, p + 24, true, ip::kProtoUdp, static_cast<uint32_t>(udp_len + esp_len));
-      sum = ip::ChecksumPartial(Bytes(u, udp_len + esp_len), sum);
-      uint16_t c = static_cast<uint16_t>(~ip::ChecksumFold(sum));
-      StoreU16Be(u + 6, c == 0 ? 0xffff : c);
-    }
+    StoreU16Be(u + 6, 0);  // RFC 3948 §2.1: zero over IPv4; IPv6 gets its checksum after sealing
+    if (outer_v6) *udp6_pre = static_cast<uint16_t>(pre);
   }
   return DropReason::kOk;
 }
 
 size_t EspSa::ProcessInbound(std::span<PacketBuf* const> pkts, std::span<DropReason> status) {
   const size_t n = std::min(pkts.size(), status.size());
+  if (config_.direction != sa::Direction::kInbound) {
+    for (size_t i = 0; i < n; ++i) Drop(DropReason::kWrongDirection, &status[i]);
+    return 0;
+  }
   const bool per_packet_lifetime = HasLifetimeLimit(config_.lifetime);
   size_t ok = 0;
   uint64_t ok_bytes = 0;
-  for (size_t i = 0; i < n; ++i) {
-    DropReason r;
-    if (config_.direction != sa::Direction::kInbound) {
-      r = DropReason::kWrongDirection;
-    } else if (lifetime_.expired()) {
-      r = DropReason::kHardLifetime;
-    } else {
-      r = DecapOne(*pkts[i]);
+  // Chunks: parse and replay-check up to kChunk packets, verify and decrypt them in one crypto
+  // burst, then (in order) update the window and strip. The window is only read before the burst
+  // and only written after it, as RFC 4303 §3.4.3 requires.
+  std::array<EspCryptoOp, kChunk> ops;
+  std::array<InboundMeta, kChunk> meta;
+  std::array<uint32_t, kChunk> index;
+  for (size_t c = 0, next = 0; c < n; c = next) {
+    const size_t end = std::min(n, c + kChunk);
+    size_t m = 0;
+    uint64_t chunk_top = replay_.top();  // highest sequence number prepared in this chunk
+    size_t p = c;
+    for (; p < end; ++p) {
+      const DropReason r =
+          lifetime_.expired() ? DropReason::kHardLifetime : DecapPrepare(*pkts[p], chunk_top, &ops[m], &meta[m]);
+      if (r == kSplitChunk) break;
+      if (r != DropReason::kOk) {
+        Drop(r, &status[p]);
+        continue;
+      }
+      chunk_top = std::max(chunk_top, ops[m].seq);
+      index[m++] = static_cast<uint32_t>(p);
     }
-    if (r != DropReason::kOk) {
-      Drop(r, &status[i]);
-      continue;
+    next = p;
+    if (m == 0) continue;
+    cipher_->OpenBurst({ops.data(), m});
+    for (size_t k = 0; k < m; ++k) {
+      const size_t i = index[k];
+      DropReason r;
+      if (!ops[k].ok) {
+        r = DropReason::kAuthFailed;
+      } else if (lifetime_.expired()) {
+        r = DropReason::kHardLifetime;  // crossed by an earlier packet of this chunk
+      } else {
+        r = DecapFinish(*pkts[i], ops[k], meta[k]);
+      }
+      if (r != DropReason::kOk) {
+        Drop(r, &status[i]);
+        continue;
+      }
+      status[i] = DropReason::kOk;
+      ++ok;
+      const uint32_t inner_len = pkts[i]->length;
+      ++counters_.packets;
+      counters_.bytes += inner_len;
+      ok_bytes += inner_len;
+      if (per_packet_lifetime) lifetime_.Account(1, inner_len, config_.spi, config_.direction, events_);
     }
-    status[i] = DropReason::kOk;
-    ++ok;
-    const uint32_t inner_len = pkts[i]->length;
-    ++counters_.packets;
-    counters_.bytes += inner_len;
-    ok_bytes += inner_len;
-    if (per_packet_lifetime) lifetime_.Account(1, inner_len, config_.spi, config_.direction, events_);
   }
   if (!per_packet_lifetime && ok != 0) lifetime_.Account(ok, ok_bytes, config_.spi, config_.direction, events_);
   return ok;
 }
 
-DropReason EspSa::DecapOne(PacketBuf& pkt) {
-  auto located = LocateEsp(pkt.span(), config_.udp_encap.has_value());
+DropReason EspSa::DecapPrepare(PacketBuf& pkt, uint64_t chunk_top, EspCryptoOp* op, InboundMeta* meta) {
+  auto located = LocateEsp(pkt.span(), config_.udp_encap.has_value(),
+                           config_.udp_encap ? config_.udp_encap->dst_port : uint16_t{0});
   if (!located.ok()) {
     return located.status().code() == StatusCode::kNotFound ? DropReason::kNotEsp : DropReason::kMalformed;
   }
@@ -362,17 +424,31 @@ DropReason EspSa::DecapOne(PacketBuf& pkt) {
 
   // RFC 4303 §3.4.3: replay check before the ICV; the window moves only after it verified.
   const uint64_t seq = replay_.InferSeq(loc.seq_low);
+  // ESN inference is relative to the authenticated top (RFC 4303 A2.1). When packets earlier in
+  // this chunk would move the top far enough to change the inference (a burst crossing a 2^32
+  // boundary), end the chunk here, so it is decided after their window updates.
+  if (config_.esn && chunk_top != replay_.top() && replay_.InferSeqAt(chunk_top, loc.seq_low) != seq) {
+    return kSplitChunk;
+  }
   if (replay_.Check(seq) != sa::ReplayVerdict::kOk) return DropReason::kReplay;
 
-  std::byte* esp = p + loc.esp_offset;
-  MutableBytes text(esp + kEspHeader + iv_len, text_len);
-  MutableBytes icv(esp + kEspHeader + iv_len + text_len, kIcv);
-  std::optional<uint32_t> esn_high;
-  if (config_.esn) esn_high = static_cast<uint32_t>(seq >> 32);
-  if (!cipher_->Open(Bytes(esp, kEspHeader), esn_high, Bytes(esp + kEspHeader, iv_len), text, icv)) {
-    return DropReason::kAuthFailed;
-  }
-  if (replay_.Update(seq) != sa::ReplayVerdict::kOk) return DropReason::kReplay;
+  op->esp = p + loc.esp_offset;
+  op->text_len = text_len;
+  op->seq = seq;
+  op->ok = false;
+  meta->pre_esp_len = static_cast<uint16_t>(loc.pre_esp_len);
+  meta->nh_offset = static_cast<uint16_t>(loc.nh_offset);
+  meta->ip_version = loc.ip_version;
+  return DropReason::kOk;
+}
+
+DropReason EspSa::DecapFinish(PacketBuf& pkt, const EspCryptoOp& op, const InboundMeta& meta) {
+  if (replay_.Update(op.seq) != sa::ReplayVerdict::kOk) return DropReason::kReplay;
+  std::byte* p = pkt.data();
+  const bool tunnel = config_.mode == sa::Mode::kTunnel;
+  const bool v6 = meta.ip_version == 6;
+  const size_t text_len = op.text_len;
+  MutableBytes text(op.esp + kEspHeader + cipher_->iv_len(), text_len);
 
   const size_t pad = U8(text[text_len - 2]);
   const uint8_t next_header = U8(text[text_len - 1]);
@@ -419,10 +495,10 @@ DropReason EspSa::DecapOne(PacketBuf& pkt) {
   }
 
   // Transport: close the gap between the IP header(s) and the payload, restore the protocol.
-  const size_t pre = loc.pre_esp_len;
+  const size_t pre = meta.pre_esp_len;
   std::byte* start = payload - pre;
   std::memmove(start, p, pre);
-  start[loc.nh_offset] = std::byte{next_header};
+  start[meta.nh_offset] = std::byte{next_header};
   const size_t total = pre + payload_len;
   if (!v6) {
     StoreU16Be(start + 2, static_cast<uint16_t>(total));
@@ -431,7 +507,7 @@ DropReason EspSa::DecapOne(PacketBuf& pkt) {
     StoreU16Be(start + 4, static_cast<uint16_t>(total - ip::kIpv6Header));
   }
   if (config_.udp_encap && (next_header == ip::kProtoTcp || next_header == ip::kProtoUdp)) {
-    FixL4Checksum(start, loc.ip_version, next_header, MutableBytes(payload, payload_len));
+    FixL4Checksum(start, meta.ip_version, next_header, MutableBytes(payload, payload_len));
   }
   pkt.offset += static_cast<uint32_t>(start - p);
   pkt.length = static_cast<uint32_t>(total);

@@ -68,8 +68,16 @@ class EspSa {
  private:
   EspSa(const sa::SaConfig& config, std::unique_ptr<EspCipher> cipher, sa::SaEventSink* events);
 
-  sa::DropReason EncapOne(PacketBuf& pkt, uint64_t seq);
-  sa::DropReason DecapOne(PacketBuf& pkt);
+  // What the inbound path keeps about a packet between its parse and its crypto result.
+  struct InboundMeta {
+    uint16_t pre_esp_len;
+    uint16_t nh_offset;
+    uint8_t ip_version;
+  };
+  sa::DropReason EncapPrepare(PacketBuf& pkt, uint64_t seq, EspCryptoOp* op, uint16_t* udp6_pre);
+  void SetUdpV6Checksum(PacketBuf& pkt, size_t pre) const;
+  sa::DropReason DecapPrepare(PacketBuf& pkt, uint64_t chunk_top, EspCryptoOp* op, InboundMeta* meta);
+  sa::DropReason DecapFinish(PacketBuf& pkt, const EspCryptoOp& op, const InboundMeta& meta);
   void Drop(sa::DropReason r, sa::DropReason* slot);
 
   const sa::SaConfig config_;

@@ -78,7 +78,7 @@ size_t InboundSad::ProcessInbound(std::span<PacketBuf* const> pkts, std::span<sa
   size_t ok = 0;
   size_t i = 0;
   while (i < n) {
-    auto loc = LocateEspAny(pkts[i]->span());
+    auto loc = LocateEspAny(pkts[i]->span(), udp_port_);
     EspSa* sa = nullptr;
     if (!loc.ok()) {
       const sa::DropReason r = loc.status().code() == StatusCode::kNotFound ? sa::DropReason::kNotEsp
@@ -97,7 +97,7 @@ size_t InboundSad::ProcessInbound(std::span<PacketBuf* const> pkts, std::span<sa
     // Extend the run while the next packets belong to the same SA.
     size_t j = i + 1;
     while (j < n) {
-      auto next = LocateEspAny(pkts[j]->span());
+      auto next = LocateEspAny(pkts[j]->span(), udp_port_);
       if (!next.ok() || next->spi != loc->spi || Lookup(pkts[j]->span(), *next) != sa) break;
       ++j;
     }

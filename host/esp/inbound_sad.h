@@ -22,6 +22,9 @@ namespace ipsec::esp {
 
 class InboundSad {
  public:
+  // udp_port: the local port ESP-in-UDP arrives on (RFC 3948: 4500); UDP to other ports is not ESP.
+  explicit InboundSad(uint16_t udp_port = 4500) : udp_port_(udp_port) {}
+
   // The SA is not owned; it must outlive its entry. Fails when an SA with the same SPI and the
   // same destination (or both without one) is present.
   Status Add(EspSa* sa);
@@ -42,6 +45,7 @@ class InboundSad {
  private:
   EspSa* Lookup(Bytes pkt, const EspLocation& loc) const;
 
+  uint16_t udp_port_;
   std::unordered_map<uint32_t, std::vector<EspSa*>> by_spi_;
   size_t count_ = 0;
   sa::SaCounters counters_;  // drops not attributable to an SA

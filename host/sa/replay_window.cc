@@ -20,12 +20,12 @@ void ReplayWindow::Reset(uint64_t top) {
   std::fill(bitmap_.begin(), bitmap_.end(), 0);
 }
 
-uint64_t ReplayWindow::InferSeq(uint32_t seq_low) const {
+uint64_t ReplayWindow::InferSeqAt(uint64_t top, uint32_t seq_low) const {
   if (!esn_) return seq_low;
   // With no window, choose the subspace that puts seq closest to top: a 2^31 "window".
   const uint32_t w = window_ != 0 ? window_ : 0x80000000u;
-  const uint32_t tl = static_cast<uint32_t>(top_);
-  const uint32_t th = static_cast<uint32_t>(top_ >> 32);
+  const uint32_t tl = static_cast<uint32_t>(top);
+  const uint32_t th = static_cast<uint32_t>(top >> 32);
   uint32_t seq_high;
   if (tl >= w - 1) {
     // Case A: window lies within one 2^32 subspace.

@@ -30,7 +30,9 @@ class ReplayWindow {
 
   // RFC 4303 A2.1: the full 64-bit sequence number for the received low 32 bits. Without ESN it is
   // just the 32-bit value.
-  uint64_t InferSeq(uint32_t seq_low) const;
+  uint64_t InferSeq(uint32_t seq_low) const { return InferSeqAt(top_, seq_low); }
+  // The same inference relative to another top (a burst's provisional top).
+  uint64_t InferSeqAt(uint64_t top, uint32_t seq_low) const;
 
   ReplayVerdict Check(uint64_t seq) const;
   // Marks `seq` received and slides the window. Returns the verdict of a re-check first; the window

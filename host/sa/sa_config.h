@@ -35,6 +35,9 @@ struct IpAddress {
   friend bool operator==(const IpAddress&, const IpAddress&) = default;
 };
 
+// UDP encapsulation ports as they appear in this SA's packets: for an outbound SA the source is
+// ours and the destination the peer's; for an inbound SA the destination is ours (checked on
+// receipt) and the source the peer's (not checked: a NAT may change it).
 struct UdpEncap {
   uint16_t src_port = 4500;
   uint16_t dst_port = 4500;

@@ -67,6 +67,13 @@ class LifetimeTracker {
   void Account(uint64_t packets, uint64_t bytes, uint32_t spi, Direction dir, SaEventSink* sink);
   // The packet budget left before the hard packet limit (UINT64_MAX when none).
   uint64_t PacketsLeft() const;
+  // Whether the SA would be past a hard limit once `packets` more packets of `bytes` in total
+  // (already accepted in the current burst, not yet accounted) are accounted.
+  bool ExpiredAfter(uint64_t packets, uint64_t bytes) const {
+    if (hard_fired_) return true;
+    return (limits_.hard_bytes && bytes_ + bytes >= limits_.hard_bytes) ||
+           (limits_.hard_packets && packets_ + packets >= limits_.hard_packets);
+  }
 
  private:
   Lifetime limits_;
