@@ -20,7 +20,7 @@ yosys -q -l "$tmp/ltp.log" -p "$read_cmd; $hier; synth -flatten -top $top -run b
 
 {
   echo "# Yosys $(yosys -V | awk '{print $2}') synth_xilinx -family xcup -abc9: $top ${params}"
-  grep -E '^\s+(LUT[1-6]|FDRE|FDSE|FDCE|FDPE|CARRY8|DSP48E2|RAMB18E2|RAMB36E2|URAM288|SRL16E|SRLC32E|RAM[0-9A-Z]+|MUXF[78])\s' "$tmp/stat.txt" || true
+  grep -E '^\s+(LUT[1-6]|FDRE|FDSE|FDCE|FDPE|CARRY4|CARRY8|DSP48E2|RAMB18E2|RAMB36E2|URAM288|SRL16E|SRLC32E|RAM[0-9A-Z]+|MUXF[78])\s' "$tmp/stat.txt" || true
   luts=$(awk '$1 ~ /^LUT[1-6]$/ {s+=$2} END {print s+0}' "$tmp/stat.txt")
   ffs=$(awk '$1 ~ /^FD[RSCP]E$/ {s+=$2} END {print s+0}' "$tmp/stat.txt")
   echo "LUT total: $luts"
