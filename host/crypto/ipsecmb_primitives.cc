@@ -201,7 +201,7 @@ class ImbHmac final : public HmacSha256 {
   const uint8_t* opad() const { return opad_; }
 
   void Compute(std::span<const Bytes> segments, std::span<std::byte, 32> mac) override {
-    IMB_MGR* mgr = ThreadImbMgr();
+    IMB_MGR* mgr = ThreadImbSseMgr();
     uint64_t len = 0;
     const uint8_t* msg = FlattenAad(segments, &len);
     if (len == 0) {
@@ -350,6 +350,29 @@ class ImbCbcHmac final : public CbcHmacSha256 {
 };
 
 }  // namespace
+
+// A second per-thread manager on the SSE architecture for one-off HMAC computations: there
+// ipsec-mb 1.3 runs HMAC-SHA-256 single-buffer on the SHA extensions, while the AVX-512 manager's
+// multi-buffer lanes make a lone job wait for a flush that hashes 16 lanes to fill one.
+IMB_MGR* ThreadImbSseMgr() {
+  struct SseHolder {
+    IMB_MGR* mgr = nullptr;
+    SseHolder() {
+      mgr = alloc_mb_mgr(0);
+      if (mgr == nullptr) return;
+      init_mb_mgr_sse(mgr);
+      if (imb_get_errno(mgr) != 0) {
+        free_mb_mgr(mgr);
+        mgr = nullptr;
+      }
+    }
+    ~SseHolder() {
+      if (mgr != nullptr) free_mb_mgr(mgr);
+    }
+  };
+  thread_local SseHolder holder;
+  return holder.mgr != nullptr ? holder.mgr : ThreadImbMgr();
+}
 
 IMB_MGR* ThreadImbMgr() {
   thread_local MgrHolder holder;
