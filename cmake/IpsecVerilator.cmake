@@ -11,8 +11,9 @@
 #     A ctest test running `verilator --lint-only -Wall` (waivers in hw/ip/<ip>/lint/<ip>.vlt).
 #   ipsec_rtl_synth(<name> TOP <module> SOURCES <sv files> [PARAMS ...] [QUICK])
 #     A target synth_<name> that runs Yosys synth_xilinx (UltraScale+, abc9) and the LUT-level
-#     analysis, writing build/synth/<name>.txt. QUICK ones also become ctest tests (label synth),
-#     so CI keeps the sources inside the Yosys 0.23 subset.
+#     analysis, writing build/synth/<name>.txt. Each also gets a quick ctest `yosys_read_<name>`
+#     (parse + elaborate), so CI keeps the sources inside the Yosys 0.23 subset; QUICK ones
+#     additionally run the whole synthesis as a ctest (label synth): keep those to small cores.
 find_package(verilator 5.0 HINTS $ENV{VERILATOR_ROOT} /usr/share/verilator)
 find_program(YOSYS_EXECUTABLE yosys)
 
@@ -79,4 +80,15 @@ function(ipsec_rtl_synth name)
     add_test(NAME synth_${name} COMMAND ${cmd})
     set_tests_properties(synth_${name} PROPERTIES LABELS synth TIMEOUT 900)
   endif()
+  # Every synthesis target also gets a seconds-long ctest: Yosys 0.23 reads and elaborates the
+  # sources with these parameters, so nothing outside its SystemVerilog subset can creep in.
+  set(hier "hierarchy -check -top ${A_TOP}")
+  foreach(p ${A_PARAMS})
+    string(REPLACE "=" " " pv "${p}")
+    string(APPEND hier " -chparam ${pv}")
+  endforeach()
+  list(JOIN A_SOURCES " " srcs)
+  add_test(NAME yosys_read_${name}
+    COMMAND ${YOSYS_EXECUTABLE} -q -p "read_verilog -sv ${srcs}; ${hier}")
+  set_tests_properties(yosys_read_${name} PROPERTIES LABELS synth TIMEOUT 300)
 endfunction()

@@ -35,6 +35,20 @@ StatusOr<std::unique_ptr<Aead>> Aead::Create(Algorithm alg, Bytes key, Provider 
   return MakeOpenSslAead(alg, key);
 }
 
+void Aead::SealBurst(std::span<Op> ops) {
+  for (Op& op : ops) {
+    const Bytes aad[1] = {Bytes(op.aad, op.aad_len)};
+    Seal(Bytes(op.nonce, kNonceSize), aad, MutableBytes(op.text, op.text_len), MutableBytes(op.tag, kTagSize));
+  }
+}
+
+void Aead::OpenBurst(std::span<Op> ops) {
+  for (Op& op : ops) {
+    const Bytes aad[1] = {Bytes(op.aad, op.aad_len)};
+    op.ok = Open(Bytes(op.nonce, kNonceSize), aad, MutableBytes(op.text, op.text_len), Bytes(op.tag, kTagSize));
+  }
+}
+
 StatusOr<std::unique_ptr<HmacSha256>> HmacSha256::Create(Bytes key, Provider provider) {
   if (ResolveProvider(provider) == Provider::kIpsecMb) return MakeIpsecMbHmacSha256(key);
   return MakeOpenSslHmacSha256(key);

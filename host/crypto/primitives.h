@@ -52,6 +52,21 @@ class Aead {
   // On false, `text` holds unauthenticated data and must be discarded by the caller.
   virtual bool Open(Bytes nonce, std::span<const Bytes> aad, MutableBytes text, Bytes tag) = 0;
 
+  // Bursts: one Seal or Open per op, with contiguous AAD. Same results as calling Seal/Open on each
+  // op in order (the default does exactly that); a provider may override them to keep per-call
+  // set-up (dispatch, function lookup) out of the per-packet loop.
+  struct Op {
+    const std::byte* nonce = nullptr;  // kNonceSize bytes
+    const std::byte* aad = nullptr;    // aad_len bytes (may be null when aad_len is 0)
+    size_t aad_len = 0;
+    std::byte* text = nullptr;         // processed in place (may be null when text_len is 0)
+    size_t text_len = 0;
+    std::byte* tag = nullptr;          // kTagSize bytes: written by SealBurst, read by OpenBurst
+    bool ok = false;                   // OpenBurst: the tag verified
+  };
+  virtual void SealBurst(std::span<Op> ops);
+  virtual void OpenBurst(std::span<Op> ops);
+
   virtual Provider provider() const = 0;
 };
 

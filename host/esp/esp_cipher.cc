@@ -97,6 +97,47 @@ void EspCipher::AeadOne(EspCryptoOp& op, bool seal) {
   }
 }
 
+// AEAD (GCM, ChaCha20-Poly1305) over up to kChunk packets: every nonce (and, with ESN, every
+// 12-byte AAD) is built first, then one crypto::Aead burst call runs them all, so the provider
+// loops with its entry points resolved once and no nonce is read back right after being stored.
+void EspCipher::AeadChunk(std::span<EspCryptoOp> ops, bool seal) {
+  const size_t n = ops.size();
+  std::array<crypto::Aead::Op, kChunk> aops;
+  alignas(16) std::array<std::array<std::byte, 12>, kChunk> nonces;
+  alignas(16) std::array<std::array<std::byte, 12>, kChunk> aad12;
+  for (size_t i = 0; i < n; ++i) {
+    EspCryptoOp& op = ops[i];
+    std::byte* esp = op.esp;
+    std::byte* iv = esp + kHdr;
+    if (seal) StoreU64Be(iv, op.seq);  // RFC 4106 §3.1: the counter is the IV
+    std::memcpy(nonces[i].data(), salt_, 4);
+    std::memcpy(nonces[i].data() + 4, iv, 8);
+    crypto::Aead::Op& a = aops[i];
+    a.nonce = nonces[i].data();
+    if (esn_) {
+      // SPI || SN-high || SN-low (RFC 4106 §5, RFC 4303 §2.2.1).
+      std::memcpy(aad12[i].data(), esp, 4);
+      StoreU32Be(aad12[i].data() + 4, static_cast<uint32_t>(op.seq >> 32));
+      std::memcpy(aad12[i].data() + 8, esp + 4, 4);
+      a.aad = aad12[i].data();
+      a.aad_len = 12;
+    } else {
+      a.aad = esp;
+      a.aad_len = kHdr;
+    }
+    a.text = iv + iv_len_;
+    a.text_len = op.text_len;
+    a.tag = iv + iv_len_ + op.text_len;
+  }
+  if (seal) {
+    aead_->SealBurst({aops.data(), n});
+  } else {
+    aead_->OpenBurst({aops.data(), n});
+    for (size_t i = 0; i < n; ++i) ops[i].ok = aops[i].ok;
+  }
+  SecureZero(nonces.data(), n * sizeof(nonces[0]));
+}
+
 void EspCipher::CbcHmacChunk(std::span<EspCryptoOp> ops, bool seal) {
   const size_t n = ops.size();
   std::array<crypto::CbcHmacSha256::Op, kChunk> jobs;
@@ -145,12 +186,20 @@ void EspCipher::SealBurst(std::span<EspCryptoOp> ops) {
     for (size_t i = 0; i < ops.size(); i += kChunk) CbcHmacChunk(ops.subspan(i, std::min(kChunk, ops.size() - i)), true);
     return;
   }
+  if (kind_ == Kind::kAead) {
+    for (size_t i = 0; i < ops.size(); i += kChunk) AeadChunk(ops.subspan(i, std::min(kChunk, ops.size() - i)), true);
+    return;
+  }
   for (EspCryptoOp& op : ops) AeadOne(op, true);
 }
 
 void EspCipher::OpenBurst(std::span<EspCryptoOp> ops) {
   if (kind_ == Kind::kCbcHmac) {
     for (size_t i = 0; i < ops.size(); i += kChunk) CbcHmacChunk(ops.subspan(i, std::min(kChunk, ops.size() - i)), false);
+    return;
+  }
+  if (kind_ == Kind::kAead) {
+    for (size_t i = 0; i < ops.size(); i += kChunk) AeadChunk(ops.subspan(i, std::min(kChunk, ops.size() - i)), false);
     return;
   }
   for (EspCryptoOp& op : ops) AeadOne(op, false);

@@ -58,6 +58,7 @@ class EspCipher {
   enum class Kind : uint8_t { kAead, kGmac, kCbcHmac };
   EspCipher() = default;
   void AeadOne(EspCryptoOp& op, bool seal);
+  void AeadChunk(std::span<EspCryptoOp> ops, bool seal);
   void CbcHmacChunk(std::span<EspCryptoOp> ops, bool seal);
 
   Kind kind_ = Kind::kAead;

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cstring>
 #include <limits>
 
@@ -33,6 +34,19 @@ constexpr auto kPadBytes = [] {
   return a;
 }();
 
+// Whether the `pad` bytes at `p` read 1, 2, 3, ... (RFC 4303 §2.4). Up to 8 bytes (the usual
+// case) with one 8-byte load and a mask: the pad-length and next-header bytes and the 16-byte ICV
+// always follow the padding, so the load stays inside the packet.
+inline bool PaddingOk(const std::byte* p, size_t pad) {
+  if (pad > 8 || std::endian::native != std::endian::little) return std::memcmp(p, kPadBytes.data(), pad) == 0;
+  if (pad == 0) return true;
+  uint64_t got, want;
+  std::memcpy(&got, p, 8);
+  std::memcpy(&want, kPadBytes.data(), 8);
+  const uint64_t mask = ~uint64_t{0} >> (64 - 8 * pad);
+  return ((got ^ want) & mask) == 0;
+}
+
 // One's-complement sum (RFC 1071) of an IPv4 header, inlined so that the common 20-byte header is
 // summed unrolled: 0xffff exactly when ip::Ipv4ChecksumOk(hdr, hdr_len) holds.
 inline uint16_t Ipv4HeaderSum(const std::byte* hdr, size_t hdr_len) {
@@ -41,6 +55,65 @@ inline uint16_t Ipv4HeaderSum(const std::byte* hdr, size_t hdr_len) {
   sum = (sum & 0xffff) + (sum >> 16);
   sum = (sum & 0xffff) + (sum >> 16);
   return static_cast<uint16_t>(sum);
+}
+
+// The 20-byte option-less IPv4 header's sum, from five 32-bit loads: same value as
+// Ipv4HeaderSum(hdr, 20). Both are end-around-carry sums of the same words, so they agree modulo
+// 0xffff, and both fold a nonzero total into [1, 0xffff] and an all-zero header to 0.
+inline uint16_t Ipv4MinHeaderSum(const std::byte* hdr) {
+  uint64_t sum = uint64_t{LoadU32Be(hdr)} + LoadU32Be(hdr + 4) + LoadU32Be(hdr + 8) + LoadU32Be(hdr + 12) +
+                 LoadU32Be(hdr + 16);
+  sum = (sum & 0xffffffff) + (sum >> 32);
+  sum = (sum & 0xffff) + (sum >> 16);
+  sum = (sum & 0xffff) + (sum >> 16);
+  sum = (sum & 0xffff) + (sum >> 16);
+  return static_cast<uint16_t>(sum);
+}
+
+// ip::ParseIp, inlined for the per-packet inner header check (same result field for field).
+inline ip::IpInfo ParseIpInline(Bytes pkt, bool allow_trailing) {
+  ip::IpInfo info;
+  if (pkt.empty()) return info;
+  const uint8_t v = U8(pkt[0]) >> 4;
+  if (v == 4) {
+    if (pkt.size() < ip::kIpv4MinHeader) return info;
+    const size_t ihl = size_t{U8(pkt[0]) & 0x0fu} * 4;
+    const size_t total = LoadU16Be(&pkt[2]);
+    if (ihl < ip::kIpv4MinHeader || total < ihl || total > pkt.size()) return info;
+    if (!allow_trailing && total != pkt.size()) return info;
+    info.header_len = ihl;
+    info.total_len = total;
+    info.protocol = U8(pkt[9]);
+    info.tos = U8(pkt[1]);
+    info.ttl = U8(pkt[8]);
+    info.df = (U8(pkt[6]) & 0x40) != 0;
+    info.version = 4;
+  } else if (v == 6) {
+    return ip::ParseIp(pkt, allow_trailing);
+  }
+  return info;
+}
+
+// LocateEsp for the common inbound case, inlined: an IPv4 outer header and an SA without UDP
+// encapsulation. Fills `loc` exactly as LocateEsp(pkt, false) would and returns true; returns false
+// (loc untouched) for anything else (IPv6, or a packet LocateEsp rejects), which then takes the
+// general LocateEsp and its error mapping.
+inline bool LocateEspIpv4(Bytes pkt, EspLocation* loc) {
+  if (pkt.size() < ip::kIpv4MinHeader || (U8(pkt[0]) >> 4) != 4) return false;
+  const size_t ihl = size_t{U8(pkt[0]) & 0x0fu} * 4;
+  const size_t total = LoadU16Be(&pkt[2]);
+  if (ihl < ip::kIpv4MinHeader || total < ihl || total > pkt.size()) return false;
+  if ((LoadU16Be(&pkt[6]) & 0x3fff) != 0) return false;  // fragment
+  if (U8(pkt[9]) != ip::kProtoEsp) return false;           // not ESP (or ESP in UDP)
+  if (ihl + kEspHeader > total) return false;              // truncated ESP header
+  loc->ip_version = 4;
+  loc->ip_total_len = total;
+  loc->pre_esp_len = ihl;
+  loc->nh_offset = 9;
+  loc->esp_offset = ihl;
+  loc->spi = LoadU32Be(&pkt[ihl]);
+  loc->seq_low = LoadU32Be(&pkt[ihl + 4]);
+  return true;
 }
 
 // One's-complement sum of an IPv4 address's two 16-bit words.
@@ -395,12 +468,15 @@ size_t EspSa::ProcessInbound(std::span<PacketBuf* const> pkts, std::span<DropRea
 }
 
 DropReason EspSa::DecapPrepare(PacketBuf& pkt, uint64_t chunk_top, EspCryptoOp* op, InboundMeta* meta) {
-  auto located = LocateEsp(pkt.span(), config_.udp_encap.has_value(),
-                           config_.udp_encap ? config_.udp_encap->dst_port : uint16_t{0});
-  if (!located.ok()) {
-    return located.status().code() == StatusCode::kNotFound ? DropReason::kNotEsp : DropReason::kMalformed;
+  EspLocation loc;
+  if (config_.udp_encap || !LocateEspIpv4(pkt.span(), &loc)) {
+    auto located = LocateEsp(pkt.span(), config_.udp_encap.has_value(),
+                             config_.udp_encap ? config_.udp_encap->dst_port : uint16_t{0});
+    if (!located.ok()) {
+      return located.status().code() == StatusCode::kNotFound ? DropReason::kNotEsp : DropReason::kMalformed;
+    }
+    loc = *located;
   }
-  const EspLocation& loc = *located;
   if (loc.spi != config_.spi) return DropReason::kBadSpi;
   std::byte* p = pkt.data();
   const bool tunnel = config_.mode == sa::Mode::kTunnel;
@@ -454,18 +530,18 @@ DropReason EspSa::DecapFinish(PacketBuf& pkt, const EspCryptoOp& op, const Inbou
   const uint8_t next_header = U8(text[text_len - 1]);
   if (pad + 2 > text_len) return DropReason::kBadPadding;
   const size_t payload_len = text_len - 2 - pad;
-  if (std::memcmp(text.data() + payload_len, kPadBytes.data(), pad) != 0) return DropReason::kBadPadding;
+  if (!PaddingOk(text.data() + payload_len, pad)) return DropReason::kBadPadding;
   if (next_header == ip::kProtoNone) return DropReason::kDummyPacket;
   std::byte* payload = text.data();
 
   if (tunnel) {
     if (next_header != ip::kProtoIpv4 && next_header != ip::kProtoIpv6) return DropReason::kBadInner;
     // allow_trailing: TFC padding may follow the inner packet (RFC 4303 §2.7).
-    const ip::IpInfo inner = ip::ParseIp(Bytes(payload, payload_len), /*allow_trailing=*/true);
+    const ip::IpInfo inner = ParseIpInline(Bytes(payload, payload_len), /*allow_trailing=*/true);
     if (inner.version != (next_header == ip::kProtoIpv4 ? 4 : 6)) return DropReason::kBadInner;
     if (inner.version == 4) {
-      // Constant length for the usual option-less header, so the sum is unrolled.
-      const uint16_t sum = inner.header_len == ip::kIpv4MinHeader ? Ipv4HeaderSum(payload, ip::kIpv4MinHeader)
+      // The usual option-less header is summed from five 32-bit loads.
+      const uint16_t sum = inner.header_len == ip::kIpv4MinHeader ? Ipv4MinHeaderSum(payload)
                                                                   : Ipv4HeaderSum(payload, inner.header_len);
       if (sum != 0xffff) return DropReason::kBadInner;
     }

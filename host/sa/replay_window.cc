@@ -43,29 +43,4 @@ uint64_t ReplayWindow::InferSeqAt(uint64_t top, uint32_t seq_low) const {
   return (uint64_t{seq_high} << 32) | seq_low;
 }
 
-ReplayVerdict ReplayWindow::Check(uint64_t seq) const {
-  if (seq == 0) return ReplayVerdict::kZero;
-  if (window_ == 0 || seq > top_) return ReplayVerdict::kOk;
-  if (top_ - seq >= window_) return ReplayVerdict::kTooOld;
-  return TestBit(seq) ? ReplayVerdict::kReplayed : ReplayVerdict::kOk;
-}
-
-ReplayVerdict ReplayWindow::Update(uint64_t seq) {
-  ReplayVerdict v = Check(seq);
-  if (v != ReplayVerdict::kOk) return v;
-  if (window_ == 0) {
-    top_ = std::max(top_, seq);
-    return v;
-  }
-  if (seq > top_) {
-    const uint64_t top_bucket = top_ >> 6;
-    const uint64_t new_bucket = seq >> 6;
-    const uint64_t diff = std::min<uint64_t>(new_bucket - top_bucket, mask_ + 1);
-    for (uint64_t i = 1; i <= diff; ++i) bitmap_[(top_bucket + i) & mask_] = 0;
-    top_ = seq;
-  }
-  bitmap_[(seq >> 6) & mask_] |= uint64_t{1} << (seq & 63);
-  return v;
-}
-
 }  // namespace ipsec::sa
