@@ -9,39 +9,22 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <vector>
 
+#include "fuzz/fuzz_support.h"
+#include "fuzz/sa_fuzz_support.h"
 #include "host/ah/ah_sa.h"
 #include "host/common/bytes.h"
 #include "host/common/ip.h"
 #include "host/common/packet_buf.h"
 
-#define FUZZ_CHECK(cond)                                                                  \
-  do {                                                                                    \
-    if (!(cond)) {                                                                        \
-      std::fprintf(stderr, "%s:%d: fuzz check failed: %s\n", __FILE__, __LINE__, #cond); \
-      std::abort();                                                                       \
-    }                                                                                     \
-  } while (0)
-
 namespace {
 
-using namespace ipsec;  // NOLINT: harness-local brevity
+using namespace ipsec;        // NOLINT: harness-local brevity
+using namespace ipsec::fuzz;  // NOLINT
 using sa::DropReason;
-
-constexpr uint32_t kHead = 256, kTail = 256, kMaxPkt = 65535 + 40;
-constexpr uint32_t kSlot = kHead + kMaxPkt + kTail;
-
-sa::KeyMaterial Keys(sa::Suite suite, uint8_t tag) {
-  const sa::SuiteInfo& info = sa::GetSuiteInfo(suite);
-  std::vector<std::byte> enc(info.enc_key_len + info.salt_len), auth(info.auth_key_len);
-  for (size_t i = 0; i < enc.size(); ++i) enc[i] = std::byte(static_cast<uint8_t>(i * 31 + tag));
-  for (size_t i = 0; i < auth.size(); ++i) auth[i] = std::byte(static_cast<uint8_t>(i * 17 + tag + 1));
-  return sa::KeyMaterial{SecureBytes(enc), SecureBytes(auth)};
-}
 
 std::vector<sa::SaConfig> Configs() {
   std::vector<sa::SaConfig> v;
@@ -121,7 +104,7 @@ void RoundTrip(const uint8_t* data, size_t size) {
   const size_t idx = data[1] % cfgs.size();
   auto out = MakeSa(cfgs[idx], sa::Direction::kOutbound, static_cast<uint8_t>(idx));
   auto in = MakeSa(cfgs[idx], sa::Direction::kInbound, static_cast<uint8_t>(idx));
-  Bytes inner(reinterpret_cast<const std::byte*>(data + 2), size - 2);
+  const Bytes inner = AsBytes(data + 2, size - 2);
   PacketBuf* p = P().Load(inner);
   DropReason st{};
   out->ProcessOutbound(std::span<PacketBuf* const>(&p, 1), std::span<DropReason>(&st, 1));
@@ -153,7 +136,7 @@ void RoundTrip(const uint8_t* data, size_t size) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1 || size > 65535) return 0;
   if (data[0] % 2 == 0) {
-    Raw(Bytes(reinterpret_cast<const std::byte*>(data + 1), size - 1));
+    Raw(fuzz::AsBytes(data + 1, size - 1));
   } else {
     RoundTrip(data, size);
   }
@@ -177,19 +160,12 @@ std::vector<std::vector<uint8_t>> FuzzSeeds() {
   const auto& cfgs = Cfgs();
   for (size_t c = 0; c < cfgs.size(); ++c) {
     for (const auto* inner : {&v4, &v6}) {
-      std::vector<uint8_t> rt = {1, static_cast<uint8_t>(c)};
-      rt.insert(rt.end(), inner->begin(), inner->end());
-      seeds.push_back(rt);
+      seeds.push_back(fuzz::WithPrefix({1, static_cast<uint8_t>(c)}, *inner));
       auto out = MakeSa(cfgs[c], sa::Direction::kOutbound, static_cast<uint8_t>(c));
-      PacketBuf* p = P().Load(Bytes(reinterpret_cast<const std::byte*>(inner->data()), inner->size()));
+      PacketBuf* p = P().Load(fuzz::AsBytes(*inner));
       DropReason st{};
       out->ProcessOutbound(std::span<PacketBuf* const>(&p, 1), std::span<DropReason>(&st, 1));
-      if (st == DropReason::kOk) {
-        std::vector<uint8_t> raw = {0};
-        const auto* d = reinterpret_cast<const uint8_t*>(p->data());
-        raw.insert(raw.end(), d, d + p->length);
-        seeds.push_back(raw);
-      }
+      if (st == DropReason::kOk) seeds.push_back(fuzz::WithPrefix({0}, p->span()));
     }
   }
   return seeds;

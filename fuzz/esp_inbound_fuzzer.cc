@@ -22,11 +22,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <vector>
 
+#include "fuzz/fuzz_support.h"
+#include "fuzz/sa_fuzz_support.h"
 #include "host/common/bytes.h"
 #include "host/common/ip.h"
 #include "host/common/packet_buf.h"
@@ -35,30 +36,13 @@
 #include "host/esp/esp_sa.h"
 #include "host/esp/inbound_sad.h"
 
-#define FUZZ_CHECK(cond)                                                              \
-  do {                                                                                \
-    if (!(cond)) {                                                                    \
-      std::fprintf(stderr, "%s:%d: fuzz check failed: %s\n", __FILE__, __LINE__, #cond); \
-      std::abort();                                                                   \
-    }                                                                                 \
-  } while (0)
-
 namespace {
 
-using namespace ipsec;  // NOLINT: harness-local brevity
+using namespace ipsec;        // NOLINT: harness-local brevity
+using namespace ipsec::fuzz;  // NOLINT
 using sa::DropReason;
 
-constexpr uint32_t kHead = 256, kTail = 256, kMaxPkt = 65535 + 40;
-constexpr uint32_t kSlot = kHead + kMaxPkt + kTail;
 constexpr size_t kCraftedHeader = 1 + 1 + 1 + 4 + 8;  // mode, cfg, flags, seq_low, top
-
-sa::KeyMaterial Keys(sa::Suite suite, uint8_t tag) {
-  const sa::SuiteInfo& info = sa::GetSuiteInfo(suite);
-  std::vector<std::byte> enc(info.enc_key_len + info.salt_len), auth(info.auth_key_len);
-  for (size_t i = 0; i < enc.size(); ++i) enc[i] = std::byte(static_cast<uint8_t>(i * 31 + tag));
-  for (size_t i = 0; i < auth.size(); ++i) auth[i] = std::byte(static_cast<uint8_t>(i * 17 + tag + 1));
-  return sa::KeyMaterial{SecureBytes(enc), SecureBytes(auth)};
-}
 
 sa::IpAddress Addr(const char* s) { return *sa::IpAddress::Parse(s); }
 
@@ -263,7 +247,7 @@ void Crafted(const uint8_t* data, size_t size) {
   if (!e.cfg.esn) top &= 0xffffffffULL;
   h.Reset(top);
   const uint64_t seq = e.in->replay().InferSeq(seq_low);
-  Bytes plain(reinterpret_cast<const std::byte*>(data + kCraftedHeader), size - kCraftedHeader);
+  const Bytes plain = AsBytes(data + kCraftedHeader, size - kCraftedHeader);
   PacketBuf* p = Craft(e, flags, seq_low, seq, plain);
   if (p == nullptr) return;
   PacketBuf* copy = h.Load(1, p->span());
@@ -289,7 +273,7 @@ void RoundTrip(const uint8_t* data, size_t size) {
   Harness& h = H();
   h.Reset();
   Entry& e = h.entries[data[1] % h.entries.size()];
-  Bytes inner(reinterpret_cast<const std::byte*>(data + 2), size - 2);
+  const Bytes inner = AsBytes(data + 2, size - 2);
   PacketBuf* p = h.Load(0, inner);
   DropReason st{};
   e.out->ProcessOutbound(std::span<PacketBuf* const>(&p, 1), std::span<DropReason>(&st, 1));
@@ -330,7 +314,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1 || size > 65535) return 0;
   switch (data[0] % 3) {
     case 0:
-      Raw(Bytes(reinterpret_cast<const std::byte*>(data + 1), size - 1));
+      Raw(fuzz::AsBytes(data + 1, size - 1));
       break;
     case 1:
       Crafted(data, size);
@@ -375,20 +359,13 @@ std::vector<std::vector<uint8_t>> FuzzSeeds() {
   for (size_t c = 0; c < h.entries.size(); ++c) {
     for (const auto& inner : pkts) {
       // Round trip.
-      std::vector<uint8_t> rt = {2, static_cast<uint8_t>(c)};
-      rt.insert(rt.end(), inner.begin(), inner.end());
-      seeds.push_back(rt);
+      seeds.push_back(fuzz::WithPrefix({2, static_cast<uint8_t>(c)}, inner));
       // Raw: the same packet encapsulated by the outbound SA.
       h.Reset();
-      PacketBuf* p = h.Load(0, Bytes(reinterpret_cast<const std::byte*>(inner.data()), inner.size()));
+      PacketBuf* p = h.Load(0, fuzz::AsBytes(inner));
       DropReason st{};
       h.entries[c].out->ProcessOutbound(std::span<PacketBuf* const>(&p, 1), std::span<DropReason>(&st, 1));
-      if (st == DropReason::kOk) {
-        std::vector<uint8_t> raw = {0};
-        const auto* d = reinterpret_cast<const uint8_t*>(p->data());
-        raw.insert(raw.end(), d, d + p->length);
-        seeds.push_back(raw);
-      }
+      if (st == DropReason::kOk) seeds.push_back(fuzz::WithPrefix({0}, p->span()));
     }
     // Crafted: inner packet + padding 1,2,.. + pad length + next header, aligned to 16 (fits every
     // suite); a tunnel SA wants next header 4 (IPv4), a transport SA the L4 protocol (17).

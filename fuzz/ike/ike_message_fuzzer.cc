@@ -12,21 +12,12 @@
 // Oracles abort(), so libFuzzer and the corpus test (tests/ike) report them as crashes.
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <vector>
 
+#include "fuzz/fuzz_support.h"
 #include "host/common/bytes.h"
 #include "host/ike/encoding/message.h"
 #include "host/ike/encoding/nat_traversal.h"
-
-#define FUZZ_CHECK(cond)                                                                  \
-  do {                                                                                    \
-    if (!(cond)) {                                                                        \
-      std::fprintf(stderr, "%s:%d: fuzz check failed: %s\n", __FILE__, __LINE__, #cond);  \
-      std::abort();                                                                       \
-    }                                                                                     \
-  } while (0)
 
 namespace {
 
@@ -83,7 +74,7 @@ void CheckMessage(Bytes datagram) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size > 65535 + kNonEspMarkerSize) return 0;  // larger than any UDP datagram
-  const Bytes in(reinterpret_cast<const std::byte*>(data), size);
+  const Bytes in = fuzz::AsBytes(data, size);
   CheckMessage(in);
   if (HasNonEspMarker(in)) CheckMessage(in.subspan(kNonEspMarkerSize));
   if (size >= 1) CheckInner(static_cast<PayloadType>(data[0]), in.subspan(1));
@@ -104,16 +95,11 @@ std::vector<std::vector<uint8_t>> FuzzSeeds() {
     for (size_t i = 0; i < n; ++i) out[i] = std::byte{static_cast<uint8_t>(seed + i)};
     return out;
   };
-  const auto to_u8 = [](const std::vector<std::byte>& b) {
-    std::vector<uint8_t> out;
-    for (std::byte x : b) out.push_back(static_cast<uint8_t>(x));
-    return out;
-  };
   std::vector<std::vector<uint8_t>> seeds;
   const auto add = [&](const Message& m) {
     auto w = Encode(m);
     FUZZ_CHECK(w.ok());
-    seeds.push_back(to_u8(*w));
+    seeds.push_back(fuzz::ToInput(*w));
   };
 
   // IKE_SA_INIT request: SA, KE, Ni, N(NAT_D*), N(FRAGMENTATION), N(SIGNATURE_HASH_ALGORITHMS).
@@ -144,7 +130,7 @@ std::vector<std::vector<uint8_t>> FuzzSeeds() {
   // Same request as received on port 4500 (non-ESP marker in front).
   {
     auto w = Encode(init);
-    seeds.push_back(to_u8(AddNonEspMarker(*w)));
+    seeds.push_back(fuzz::ToInput(AddNonEspMarker(*w)));
   }
   // IKE_SA_INIT response asking for a cookie, and one with the accepted proposal.
   Message cookie = init;
@@ -194,12 +180,7 @@ std::vector<std::vector<uint8_t>> FuzzSeeds() {
   auth.payloads = {EncryptedPayload{FirstPayloadType(inner), *plain}};
   add(auth);
   // The inner chain alone, as input mode (3).
-  {
-    std::vector<uint8_t> s = {static_cast<uint8_t>(FirstPayloadType(inner))};
-    const auto p = to_u8(*plain);
-    s.insert(s.end(), p.begin(), p.end());
-    seeds.push_back(s);
-  }
+  seeds.push_back(fuzz::WithPrefix({static_cast<uint8_t>(FirstPayloadType(inner))}, *plain));
   // IKE_AUTH fragment 2 of 3 (RFC 7383).
   Message frag = auth;
   frag.payloads = {EncryptedFragmentPayload{PayloadType::kNone, 2, 3, pattern(120, 0x10)}};
@@ -234,7 +215,7 @@ std::vector<std::vector<uint8_t>> FuzzSeeds() {
   // An unknown non-critical payload (type 200) between V and Nonce, built by hand.
   {
     auto w = Encode(init);
-    std::vector<uint8_t> m = to_u8(*w);
+    std::vector<uint8_t> m = fuzz::ToInput(*w);
     std::vector<uint8_t> unknown = {m[16], 0x00, 0x00, 0x08, 1, 2, 3, 4};  // next = old first payload
     m[16] = 200;
     m.insert(m.begin() + 28, unknown.begin(), unknown.end());

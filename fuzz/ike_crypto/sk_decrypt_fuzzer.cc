@@ -12,22 +12,13 @@
 // authentic framing. Oracles abort(), so libFuzzer and the corpus test report them as crashes.
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <memory>
 #include <vector>
 
+#include "fuzz/fuzz_support.h"
 #include "host/common/bytes.h"
 #include "host/ike/crypto/random_source.h"
 #include "host/ike/crypto/sk_cipher.h"
-
-#define FUZZ_CHECK(cond)                                                                 \
-  do {                                                                                   \
-    if (!(cond)) {                                                                       \
-      std::fprintf(stderr, "%s:%d: fuzz check failed: %s\n", __FILE__, __LINE__, #cond); \
-      std::abort();                                                                      \
-    }                                                                                    \
-  } while (0)
 
 namespace {
 
@@ -121,15 +112,14 @@ std::vector<std::vector<uint8_t>> FuzzSeeds() {
                  : kind == 1 ? cipher->Encrypt(Header(), PayloadType::kNone, {})
                              : cipher->EncryptFragment(Header(), PayloadType::kNotify, 1, 2, notify);
       FUZZ_CHECK(msg.ok());
-      const auto* p = reinterpret_cast<const uint8_t*>(msg->data());
-      seeds.emplace_back(p, p + msg->size());
+      seeds.push_back(fuzz::ToInput(*msg));
     }
   }
   return seeds;
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  const Bytes input(reinterpret_cast<const std::byte*>(data), size);
+  const Bytes input = fuzz::AsBytes(data, size);
   CheckDecrypt(input);
   CheckRoundTrip(input);
   return 0;

@@ -11,10 +11,12 @@
 
 #include "host/ike/encoding/message.h"
 #include "tests/ike/ike_test_util.h"
+#include "tests/support/fuzz_corpus_runner.h"
 
 namespace ipsec::ike {
 namespace {
 
+namespace fuzz_test = ipsec::fuzz_test;
 using Input = std::vector<std::byte>;
 
 constexpr int kIterations = 20000;
@@ -27,10 +29,10 @@ Input Mutate(Input in, std::mt19937& rng) {
     const size_t n = in.size();
     switch (rng() % 8) {
       case 0:  // flip one bit
-        if (n != 0) in[rng() % n] ^= std::byte{static_cast<uint8_t>(1u << (rng() % 8))};
+        if (n != 0) fuzz_test::FlipBit(in, rng);
         break;
       case 1:  // a byte to a type/flag-like value
-        if (n != 0) in[rng() % n] = std::byte{kInteresting8[rng() % std::size(kInteresting8)]};
+        if (n != 0) fuzz_test::SetInterestingByte(in, rng, kInteresting8);
         break;
       case 2:  // a 16-bit field (lengths, counts) to an edge value, or off by one
         if (n >= 2) {
@@ -41,28 +43,19 @@ Input Mutate(Input in, std::mt19937& rng) {
         }
         break;
       case 3:  // insert bytes
-        in.insert(in.begin() + static_cast<std::ptrdiff_t>(n == 0 ? 0 : rng() % (n + 1)), 1 + rng() % 8,
-                  std::byte{static_cast<uint8_t>(rng())});
+        fuzz_test::InsertRun(in, rng);
         break;
       case 4:  // erase a range
-        if (n > 1) {
-          const size_t at = rng() % n;
-          const size_t len = std::min<size_t>(1 + rng() % 8, n - at);
-          in.erase(in.begin() + static_cast<std::ptrdiff_t>(at), in.begin() + static_cast<std::ptrdiff_t>(at + len));
-        }
+        fuzz_test::EraseRange(in, rng);
         break;
       case 5:  // truncate
-        if (n != 0) in.resize(rng() % n);
+        if (n != 0) fuzz_test::Truncate(in, rng);
         break;
       case 6:  // random byte
-        if (n != 0) in[rng() % n] = std::byte{static_cast<uint8_t>(rng())};
+        if (n != 0) fuzz_test::SetRandomByte(in, rng);
         break;
       default:  // copy a chunk elsewhere
-        if (n > 4) {
-          const size_t from = rng() % n, to = rng() % n;
-          const size_t len = std::min({size_t{1} + rng() % 16, n - from, n - to});
-          std::copy_n(in.begin() + static_cast<std::ptrdiff_t>(from), len, in.begin() + static_cast<std::ptrdiff_t>(to));
-        }
+        fuzz_test::CopyChunk(in, rng);
         break;
     }
   }
@@ -71,9 +64,7 @@ Input Mutate(Input in, std::mt19937& rng) {
 
 // Keeps the IKE header's Length in step with the datagram half of the time, so mutations reach the
 // payload parsers instead of all stopping at the length check.
-void MaybeFixLength(Input& in, std::mt19937& rng) {
-  if (in.size() >= kIkeHeaderSize && rng() % 2 == 0) StoreU32Be(&in[24], static_cast<uint32_t>(in.size()));
-}
+void MaybeFixLength(Input& in, std::mt19937& rng) { fuzz_test::MaybeFixIkeLength(in, rng, kIkeHeaderSize); }
 
 class IkeMutationTest : public ::testing::Test {
  protected:
