@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Synthesis estimate of one RTL top with Yosys 0.23 for UltraScale+:
-#   synth.sh <top> <report.txt> "<Param=Value ...>" <sources...>
+#   synth.sh <top> <report.txt> "<Param=Value ...>"|- <sources...>
 # Runs (1) synth_xilinx -family xcup -abc9 for LUT/FF/CARRY/DSP/BRAM counts and (2) a generic
 # 6-LUT mapping with `ltp -noff` for the logic depth in LUT levels between flops (see
 # ../shared/hw-tool-notes.md for why two runs). Prints a summary and writes the full report.
 set -euo pipefail
 top=$1; out=$2; params=$3; shift 3
+[ "$params" = "-" ] && params=""
 srcs=("$@")
 mkdir -p "$(dirname "$out")"
 read_cmd="read_verilog -sv ${srcs[*]}"
