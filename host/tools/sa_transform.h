@@ -50,7 +50,7 @@ class SaTransform {
 [[nodiscard]] StatusOr<std::unique_ptr<SaTransform>> MakeSaTransform(Operation op, std::vector<sa::SaFile> sas,
                                                                      crypto::Provider provider);
 
-// AH back end, in ah_transform.cc (or ah_transform_stub.cc when the build has no ipsec_ah).
+// AH back end, in ah_transform.cc.
 [[nodiscard]] StatusOr<std::unique_ptr<SaTransform>> MakeAhTransform(Operation op, std::vector<sa::SaFile> sas,
                                                                      crypto::Provider provider);
 bool AhSupported();
