@@ -29,38 +29,6 @@ bool Ipv4ChecksumOk(const std::byte* hdr, size_t hdr_len) {
   return ChecksumFold(ChecksumPartial({hdr, hdr_len})) == 0xffff;
 }
 
-IpInfo ParseIp(Bytes pkt, bool allow_trailing) {
-  IpInfo info;
-  if (pkt.empty()) return info;
-  const uint8_t v = U8(pkt[0]) >> 4;
-  if (v == 4) {
-    if (pkt.size() < kIpv4MinHeader) return info;
-    const size_t ihl = size_t{U8(pkt[0]) & 0x0fu} * 4;
-    const size_t total = LoadU16Be(&pkt[2]);
-    if (ihl < kIpv4MinHeader || total < ihl || total > pkt.size()) return info;
-    if (!allow_trailing && total != pkt.size()) return info;
-    info.header_len = ihl;
-    info.total_len = total;
-    info.protocol = U8(pkt[9]);
-    info.tos = U8(pkt[1]);
-    info.ttl = U8(pkt[8]);
-    info.df = (U8(pkt[6]) & 0x40) != 0;
-    info.version = 4;
-  } else if (v == 6) {
-    if (pkt.size() < kIpv6Header) return info;
-    const size_t total = kIpv6Header + LoadU16Be(&pkt[4]);
-    if (total > pkt.size()) return info;  // jumbograms (payload length 0 + HBH option) unsupported
-    if (!allow_trailing && total != pkt.size()) return info;
-    info.header_len = kIpv6Header;
-    info.total_len = total;
-    info.protocol = U8(pkt[6]);
-    info.tos = static_cast<uint8_t>(((U8(pkt[0]) & 0x0f) << 4) | (U8(pkt[1]) >> 4));
-    info.ttl = U8(pkt[7]);
-    info.version = 6;
-  }
-  return info;
-}
-
 void SetIpv6TrafficClass(std::byte* hdr, uint8_t tc) {
   hdr[0] = std::byte((U8(hdr[0]) & 0xf0) | (tc >> 4));
   hdr[1] = std::byte(((tc & 0x0f) << 4) | (U8(hdr[1]) & 0x0f));

@@ -70,30 +70,6 @@ inline uint16_t Ipv4MinHeaderSum(const std::byte* hdr) {
   return static_cast<uint16_t>(sum);
 }
 
-// ip::ParseIp, inlined for the per-packet inner header check (same result field for field).
-inline ip::IpInfo ParseIpInline(Bytes pkt, bool allow_trailing) {
-  ip::IpInfo info;
-  if (pkt.empty()) return info;
-  const uint8_t v = U8(pkt[0]) >> 4;
-  if (v == 4) {
-    if (pkt.size() < ip::kIpv4MinHeader) return info;
-    const size_t ihl = size_t{U8(pkt[0]) & 0x0fu} * 4;
-    const size_t total = LoadU16Be(&pkt[2]);
-    if (ihl < ip::kIpv4MinHeader || total < ihl || total > pkt.size()) return info;
-    if (!allow_trailing && total != pkt.size()) return info;
-    info.header_len = ihl;
-    info.total_len = total;
-    info.protocol = U8(pkt[9]);
-    info.tos = U8(pkt[1]);
-    info.ttl = U8(pkt[8]);
-    info.df = (U8(pkt[6]) & 0x40) != 0;
-    info.version = 4;
-  } else if (v == 6) {
-    return ip::ParseIp(pkt, allow_trailing);
-  }
-  return info;
-}
-
 // LocateEsp for the common inbound case, inlined: an IPv4 outer header and an SA without UDP
 // encapsulation. Fills `loc` exactly as LocateEsp(pkt, false) would and returns true; returns false
 // (loc untouched) for anything else (IPv6, or a packet LocateEsp rejects), which then takes the
@@ -537,7 +513,7 @@ DropReason EspSa::DecapFinish(PacketBuf& pkt, const EspCryptoOp& op, const Inbou
   if (tunnel) {
     if (next_header != ip::kProtoIpv4 && next_header != ip::kProtoIpv6) return DropReason::kBadInner;
     // allow_trailing: TFC padding may follow the inner packet (RFC 4303 §2.7).
-    const ip::IpInfo inner = ParseIpInline(Bytes(payload, payload_len), /*allow_trailing=*/true);
+    const ip::IpInfo inner = ip::ParseIp(Bytes(payload, payload_len), /*allow_trailing=*/true);
     if (inner.version != (next_header == ip::kProtoIpv4 ? 4 : 6)) return DropReason::kBadInner;
     if (inner.version == 4) {
       // The usual option-less header is summed from five 32-bit loads.
