@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -135,6 +136,8 @@ struct IkeContext {
   DataPlane& data_plane;
   LogSink log;
   IkeEvents events;
+  // The source address the host would use towards a peer (an initiator without local_addrs).
+  std::function<std::optional<sa::IpAddress>(const sa::IpAddress& remote)> source_address;
 };
 
 }  // namespace ipsec::ike

@@ -314,10 +314,11 @@ void IkeSa::Receive(const Endpoint& local, const Endpoint& remote, Bytes datagra
     if (h.exchange_type != ExchangeType::kIkeSaInit) {
       last_inbound_ = Now();
       if (remote != remote_ && nat_detected()) remote_ = remote;  // NAT mapping changed (§2.23)
-    } else if (h.spi_r != 0) {
-      spi_r_ = h.spi_r;
+    } else {
+      if (h.spi_r != 0) spi_r_ = h.spi_r;
+      // An initiator that did not know its address learns it from the response.
+      if (local_.addr == sa::IpAddress{.v6 = local_.addr.v6, .bytes = {}}) local_.addr = local.addr;
     }
-    (void)local;
     ++counters_.responses_in;
     HandleResponse(h, datagram, std::move(*payloads));
     return;
@@ -413,11 +414,13 @@ void IkeSa::HandleResponse(const IkeHeader& h, Bytes raw, std::vector<Payload> p
       SendActiveRequest();
       return;
     }
-    case Task::Result::kDestroy:
+    case Task::Result::kDestroy: {
+      bool deleted = std::string_view(active_->name()) == "IKE_DELETE";
       active_->Abort();
       active_.reset();
-      Destroy(std::string("exchange failed"));
+      Destroy(deleted ? "deleted" : "exchange failed");
       return;
+    }
   }
 }
 

@@ -149,6 +149,8 @@ class IkeSa {
   void Destroy(std::string_view reason);
 
   IkeSaStatus Snapshot() const;
+  // An exchange is outstanding or queued.
+  bool HasPendingWork() const { return active_ != nullptr || !queue_.empty(); }
 
   // Set by the manager: a rekeyed IKE SA replacing this one, to be owned and indexed by it.
   std::function<void(std::unique_ptr<IkeSa>)> adopt;

@@ -147,10 +147,11 @@ void IkeSaManager::HandleInit(const Endpoint& local, const Endpoint& remote, Byt
   }
   std::vector<std::shared_ptr<const PeerConfig>> candidates;
   for (const auto& c : configs_) {
-    bool local_ok = c->local_addrs.empty() ||
-                    std::find(c->local_addrs.begin(), c->local_addrs.end(), local.addr) != c->local_addrs.end();
-    bool remote_ok = c->remote_addrs.empty() ||
-                     std::find(c->remote_addrs.begin(), c->remote_addrs.end(), remote.addr) != c->remote_addrs.end();
+    auto in = [](const std::vector<AddrRange>& list, const sa::IpAddress& a) {
+      return list.empty() || std::any_of(list.begin(), list.end(), [&](const AddrRange& r) { return r.Contains(a); });
+    };
+    bool local_ok = in(c->local_addrs, local.addr);
+    bool remote_ok = in(c->remote_addrs, remote.addr);
     if (local_ok && remote_ok) candidates.push_back(c);
   }
   if (candidates.empty()) {
@@ -237,9 +238,14 @@ StatusOr<uint64_t> IkeSaManager::Initiate(std::string_view name, std::string_vie
     }
   }
   if (!child.empty() && !first) return NotFoundError("no child '" + std::string(child) + "' in '" + cfg->name + "'");
-  Endpoint remote{cfg->remote_addrs.front(), cfg->remote_port};
-  Endpoint local{cfg->local_addrs.empty() ? sa::IpAddress{} : cfg->local_addrs.front(), cfg->local_port};
-  if (cfg->local_addrs.empty()) local.addr.v6 = remote.addr.v6;
+  Endpoint remote{cfg->remote_addrs.front().first, cfg->remote_port};
+  Endpoint local{cfg->local_addrs.empty() ? sa::IpAddress{} : cfg->local_addrs.front().first, cfg->local_port};
+  if (cfg->local_addrs.empty()) {
+    local.addr.v6 = remote.addr.v6;
+    if (ctx_.source_address) {
+      if (auto a = ctx_.source_address(remote.addr)) local.addr = *a;
+    }
+  }
   uint64_t spi = RandomSpi();
   if (spi == 0) return InternalError("no randomness");
   auto sa = IkeSa::CreateInitiator(ctx_, next_ike_id_++, cfg, local, remote, spi);

@@ -67,6 +67,12 @@ std::string Identity::ToString() const {
   }
 }
 
+bool AddrRange::Contains(const sa::IpAddress& a) const {
+  if (a.v6 != first.v6) return false;
+  size_t n = a.size();
+  return std::memcmp(a.bytes.data(), first.bytes.data(), n) >= 0 && std::memcmp(a.bytes.data(), last.bytes.data(), n) <= 0;
+}
+
 std::string Endpoint::ToString() const {
   return (addr.v6 ? "[" + addr.ToString() + "]" : addr.ToString()) + ":" + std::to_string(port);
 }

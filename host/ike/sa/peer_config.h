@@ -75,12 +75,21 @@ struct RetransmitConfig {
   uint32_t tries = 5;    // retransmits before giving up
 };
 
+// An inclusive address range; a single address converts implicitly.
+struct AddrRange {
+  sa::IpAddress first, last;
+  AddrRange() = default;
+  AddrRange(const sa::IpAddress& a) : first(a), last(a) {}  // NOLINT(google-explicit-constructor)
+  AddrRange(const sa::IpAddress& a, const sa::IpAddress& b) : first(a), last(b) {}
+  bool Contains(const sa::IpAddress& a) const;
+};
+
 enum class FragmentationPolicy : uint8_t { kNo, kYes, kAccept, kForce };
 
 struct PeerConfig {
   std::string name;
-  std::vector<sa::IpAddress> local_addrs;   // empty: any
-  std::vector<sa::IpAddress> remote_addrs;  // empty: any (responder only)
+  std::vector<AddrRange> local_addrs;   // empty: any
+  std::vector<AddrRange> remote_addrs;  // empty: any (responder only); the initiator uses the first
   uint16_t local_port = 500;
   uint16_t remote_port = 500;
   std::vector<Proposal> ike_proposals;
