@@ -14,6 +14,10 @@ PKGS=(
   libboost-dev
   verilator yosys                   # RTL simulation and synthesis estimates
   nlohmann-json3-dev                # reading Wycheproof JSON vectors in tests
+  # strongSwan 5.9 as the IKEv2 interop peer (tests/interop), and the tools those tests drive
+  strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-standard-plugins
+  libstrongswan-extra-plugins
+  strongswan-pki iproute2 iputils-ping iperf3
 )
 
 missing=()

@@ -1,0 +1,635 @@
+#include "host/ike/daemon/ike_daemon.h"
+
+#include <fcntl.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
+#include <netinet/in.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <nlohmann/json.hpp>
+
+#include "host/common/bytes.h"
+#include "host/ike/encoding/nat_traversal.h"
+#include "host/ike/sa/traffic_selectors.h"
+
+namespace ipsec::ike {
+
+namespace asio = boost::asio;
+using asio::ip::udp;
+
+namespace {
+constexpr uint32_t kHeadroom = 128;
+constexpr size_t kBufferSize = 65536 + 256;
+
+std::string LevelName(LogLevel l) {
+  switch (l) {
+    case LogLevel::kError: return "ERR";
+    case LogLevel::kWarning: return "WRN";
+    case LogLevel::kInfo: return "INF";
+    case LogLevel::kDebug: return "DBG";
+  }
+  return "?";
+}
+
+sa::IpAddress FromSockaddr(const sockaddr_storage& ss, uint16_t* port) {
+  sa::IpAddress a;
+  if (ss.ss_family == AF_INET6) {
+    const auto* s6 = reinterpret_cast<const sockaddr_in6*>(&ss);
+    if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
+      std::memcpy(a.bytes.data(), &s6->sin6_addr.s6_addr[12], 4);
+    } else {
+      a.v6 = true;
+      std::memcpy(a.bytes.data(), &s6->sin6_addr, 16);
+    }
+    *port = ntohs(s6->sin6_port);
+  } else {
+    const auto* s4 = reinterpret_cast<const sockaddr_in*>(&ss);
+    std::memcpy(a.bytes.data(), &s4->sin_addr, 4);
+    *port = ntohs(s4->sin_port);
+  }
+  return a;
+}
+
+socklen_t ToSockaddr(const Endpoint& e, sockaddr_storage* ss) {
+  std::memset(ss, 0, sizeof(*ss));
+  if (e.addr.v6) {
+    auto* s6 = reinterpret_cast<sockaddr_in6*>(ss);
+    s6->sin6_family = AF_INET6;
+    s6->sin6_port = htons(e.port);
+    std::memcpy(&s6->sin6_addr, e.addr.bytes.data(), 16);
+    return sizeof(sockaddr_in6);
+  }
+  auto* s4 = reinterpret_cast<sockaddr_in*>(ss);
+  s4->sin_family = AF_INET;
+  s4->sin_port = htons(e.port);
+  std::memcpy(&s4->sin_addr, e.addr.bytes.data(), 4);
+  return sizeof(sockaddr_in);
+}
+
+std::string Hex32(uint32_t v) {
+  char b[9];
+  std::snprintf(b, sizeof b, "%08x", v);
+  return b;
+}
+std::string Hex64(uint64_t v) {
+  char b[17];
+  std::snprintf(b, sizeof b, "%016llx", static_cast<unsigned long long>(v));
+  return b;
+}
+}  // namespace
+
+// Sends IKE datagrams from the right socket and source address: port 4500 (with the non-ESP
+// marker) whenever either end uses it, else port 500.
+class IkeDaemon::UdpTransport final : public Transport {
+ public:
+  explicit UdpTransport(IkeDaemon& d) : d_(d) {}
+  void Send(const Endpoint& local, const Endpoint& remote, Bytes datagram) override {
+    bool natt = local.port == d_.options_.natt_port || remote.port != d_.options_.ike_port;
+    if (natt) {
+      std::vector<std::byte> m = AddNonEspMarker(datagram);
+      SendRaw(local, remote, m, d_.options_.natt_port);
+    } else {
+      SendRaw(local, remote, datagram, d_.options_.ike_port);
+    }
+  }
+  void SendRaw(const Endpoint& local, const Endpoint& remote, Bytes data, uint16_t port) {
+    for (auto& s : d_.sockets_) {
+      if (s.port != port || s.v6 != remote.addr.v6) continue;
+      sockaddr_storage to;
+      socklen_t tolen = ToSockaddr(remote, &to);
+      iovec iov{const_cast<std::byte*>(data.data()), data.size()};
+      msghdr msg{};
+      msg.msg_name = &to;
+      msg.msg_namelen = tolen;
+      msg.msg_iov = &iov;
+      msg.msg_iovlen = 1;
+      alignas(cmsghdr) char control[CMSG_SPACE(sizeof(in6_pktinfo))] = {};
+      bool have_src = local.addr != sa::IpAddress{.v6 = local.addr.v6, .bytes = {}};
+      if (have_src) {
+        msg.msg_control = control;
+        if (remote.addr.v6) {
+          msg.msg_controllen = CMSG_SPACE(sizeof(in6_pktinfo));
+          cmsghdr* c = CMSG_FIRSTHDR(&msg);
+          c->cmsg_level = IPPROTO_IPV6;
+          c->cmsg_type = IPV6_PKTINFO;
+          c->cmsg_len = CMSG_LEN(sizeof(in6_pktinfo));
+          in6_pktinfo pi{};
+          std::memcpy(&pi.ipi6_addr, local.addr.bytes.data(), 16);
+          std::memcpy(CMSG_DATA(c), &pi, sizeof pi);
+        } else {
+          msg.msg_controllen = CMSG_SPACE(sizeof(in_pktinfo));
+          cmsghdr* c = CMSG_FIRSTHDR(&msg);
+          c->cmsg_level = IPPROTO_IP;
+          c->cmsg_type = IP_PKTINFO;
+          c->cmsg_len = CMSG_LEN(sizeof(in_pktinfo));
+          in_pktinfo pi{};
+          std::memcpy(&pi.ipi_spec_dst, local.addr.bytes.data(), 4);
+          std::memcpy(CMSG_DATA(c), &pi, sizeof pi);
+        }
+      }
+      if (::sendmsg(s.sock->native_handle(), &msg, 0) < 0) {
+        ++send_errors;
+      }
+      return;
+    }
+    ++send_errors;
+  }
+  uint64_t send_errors = 0;
+
+ private:
+  IkeDaemon& d_;
+};
+
+IkeDaemon::IkeDaemon(asio::io_context& io, DaemonOptions options)
+    : io_(io), options_(std::move(options)), timer_(io), keepalive_timer_(io), buffer_(kBufferSize) {}
+
+IkeDaemon::~IkeDaemon() = default;
+
+void IkeDaemon::Log(LogLevel level, std::string_view text) const {
+  if (static_cast<int>(level) > static_cast<int>(options_.log_level)) return;
+  auto wall = std::chrono::system_clock::now();
+  std::time_t now = std::chrono::system_clock::to_time_t(wall);
+  int ms = static_cast<int>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(wall.time_since_epoch()).count() % 1000);
+  std::tm tm{};
+  localtime_r(&now, &tm);
+  char ts[32];
+  std::strftime(ts, sizeof ts, "%H:%M:%S", &tm);
+  std::fprintf(stderr, "%s.%03d %s %.*s\n", ts, ms, LevelName(level).c_str(), static_cast<int>(text.size()),
+               text.data());
+  std::fflush(stderr);
+}
+
+Status IkeDaemon::Start() {
+  random_ = CreateSystemRandomSource();
+  ASSIGN_OR_RETURN(loaded_, LoadDaemonConfig(options_.config_path, true));
+  credentials_ = std::move(loaded_.credentials);
+  transport_ = std::make_unique<UdpTransport>(*this);
+  data_plane_ = std::make_unique<SoftwareDataPlane>(*random_);
+  ctx_ = std::make_unique<IkeContext>(IkeContext{SystemClock(), *random_, *transport_, *credentials_, *data_plane_,
+                                                 [this](LogLevel l, std::string_view t) { Log(l, t); }, {}, {}});
+  ctx_->source_address = [](const sa::IpAddress& remote) -> std::optional<sa::IpAddress> {
+    int fd = ::socket(remote.v6 ? AF_INET6 : AF_INET, SOCK_DGRAM, 0);
+    if (fd < 0) return std::nullopt;
+    sockaddr_storage ss;
+    socklen_t len = ToSockaddr(Endpoint{remote, 500}, &ss);
+    std::optional<sa::IpAddress> out;
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&ss), len) == 0) {
+      sockaddr_storage me{};
+      socklen_t ml = sizeof me;
+      if (::getsockname(fd, reinterpret_cast<sockaddr*>(&me), &ml) == 0) {
+        uint16_t port;
+        out = FromSockaddr(me, &port);
+      }
+    }
+    ::close(fd);
+    return out;
+  };
+  manager_ = std::make_unique<IkeSaManager>(*ctx_, options_.manager);
+  manager_->SetConfigs(loaded_.peers);
+  RETURN_IF_ERROR(OpenSockets());
+  if (!options_.tun_name.empty()) RETURN_IF_ERROR(OpenTun());
+  RETURN_IF_ERROR(OpenControl());
+  Log(LogLevel::kInfo, "accel-iked started: " + std::to_string(loaded_.peers.size()) + " connection(s) from " +
+                           options_.config_path);
+  StartConfigured();
+  ArmTimer();
+  ArmKeepalive();
+  return OkStatus();
+}
+
+void IkeDaemon::StartConfigured() {
+  for (const std::string& s : loaded_.start) {
+    auto slash = s.find('/');
+    std::string conn = s.substr(0, slash), child = s.substr(slash + 1);
+    if (IkeSa* sa = manager_->FindByConnection(conn)) {
+      (void)sa->CreateChild(child);
+    } else {
+      auto r = manager_->Initiate(conn, child);
+      if (!r.ok()) Log(LogLevel::kError, "start " + s + ": " + r.status().message());
+    }
+  }
+}
+
+Status IkeDaemon::OpenSockets() {
+  for (uint16_t port : {options_.ike_port, options_.natt_port}) {
+    for (bool v6 : {false, true}) {
+      auto sock = std::make_unique<udp::socket>(io_);
+      boost::system::error_code ec;
+      sock->open(v6 ? udp::v6() : udp::v4(), ec);
+      if (ec) {
+        if (v6) continue;
+        return UnavailableError("socket: " + ec.message());
+      }
+      int one = 1;
+      if (v6) {
+        ::setsockopt(sock->native_handle(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+        ::setsockopt(sock->native_handle(), IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof one);
+      } else {
+        ::setsockopt(sock->native_handle(), IPPROTO_IP, IP_PKTINFO, &one, sizeof one);
+      }
+      sock->set_option(asio::socket_base::reuse_address(true));
+      sock->bind(udp::endpoint(v6 ? asio::ip::address(asio::ip::address_v6::any())
+                                  : asio::ip::address(asio::ip::address_v4::any()),
+                               port),
+                 ec);
+      if (ec) {
+        if (v6) continue;  // no IPv6 in this namespace
+        return UnavailableError("bind UDP " + std::to_string(port) + ": " + ec.message());
+      }
+      sock->non_blocking(true);
+      sockets_.push_back(Socket{std::move(sock), port, v6});
+    }
+  }
+  for (size_t i = 0; i < sockets_.size(); ++i) ArmUdp(static_cast<int>(i));
+  return OkStatus();
+}
+
+void IkeDaemon::ArmUdp(int index) {
+  sockets_[index].sock->async_wait(udp::socket::wait_read, [this, index](const boost::system::error_code& ec) {
+    if (ec || stopping_) return;
+    OnUdpReadable(index);
+    ArmUdp(index);
+  });
+}
+
+void IkeDaemon::OnUdpReadable(int index) {
+  Socket& s = sockets_[index];
+  for (int n = 0; n < 64; ++n) {
+    sockaddr_storage from{};
+    iovec iov{buffer_.data() + kHeadroom, buffer_.size() - kHeadroom - 64};
+    alignas(cmsghdr) char control[256];
+    msghdr msg{};
+    msg.msg_name = &from;
+    msg.msg_namelen = sizeof from;
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    ssize_t len = ::recvmsg(s.sock->native_handle(), &msg, 0);
+    if (len < 0) break;  // EAGAIN: drained
+    Endpoint remote;
+    remote.addr = FromSockaddr(from, &remote.port);
+    Endpoint local{sa::IpAddress{}, s.port};
+    local.addr.v6 = s.v6;
+    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+      if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+        in_pktinfo pi;
+        std::memcpy(&pi, CMSG_DATA(c), sizeof pi);
+        std::memcpy(local.addr.bytes.data(), &pi.ipi_addr, 4);
+      } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+        in6_pktinfo pi;
+        std::memcpy(&pi, CMSG_DATA(c), sizeof pi);
+        std::memcpy(local.addr.bytes.data(), &pi.ipi6_addr, 16);
+      }
+    }
+    Bytes data(buffer_.data() + kHeadroom, static_cast<size_t>(len));
+    if (s.port == options_.natt_port) {
+      if (IsNatKeepalive(data)) continue;
+      if (HasNonEspMarker(data)) {
+        auto ike = StripNonEspMarker(data);
+        if (ike.ok()) manager_->Receive(local, remote, *ike);
+        continue;
+      }
+      // ESP in UDP.
+      PacketBuf pkt{buffer_.data(), static_cast<uint32_t>(buffer_.size()), kHeadroom, static_cast<uint32_t>(len)};
+      if (data_plane_->Inbound(pkt, remote, local) && tun_) {
+        (void)::write(tun_->native_handle(), pkt.data(), pkt.length);
+      }
+      continue;
+    }
+    manager_->Receive(local, remote, data);
+  }
+  CheckWaiters();
+  ArmTimer();
+}
+
+Status IkeDaemon::OpenTun() {
+  int fd = ::open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return UnavailableError("open /dev/net/tun: " + std::string(std::strerror(errno)));
+  ifreq ifr{};
+  ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+  std::strncpy(ifr.ifr_name, options_.tun_name.c_str(), IFNAMSIZ - 1);
+  if (::ioctl(fd, TUNSETIFF, &ifr) < 0) {
+    int e = errno;
+    ::close(fd);
+    return UnavailableError("TUNSETIFF " + options_.tun_name + ": " + std::strerror(e));
+  }
+  int ctl = ::socket(AF_INET, SOCK_DGRAM, 0);
+  if (ctl >= 0) {
+    ifreq up{};
+    std::strncpy(up.ifr_name, options_.tun_name.c_str(), IFNAMSIZ - 1);
+    up.ifr_mtu = options_.tun_mtu;
+    ::ioctl(ctl, SIOCSIFMTU, &up);
+    if (::ioctl(ctl, SIOCGIFFLAGS, &up) == 0) {
+      up.ifr_flags |= IFF_UP;
+      ::ioctl(ctl, SIOCSIFFLAGS, &up);
+    }
+    ::close(ctl);
+  }
+  tun_ = std::make_unique<asio::posix::stream_descriptor>(io_, fd);
+  ArmTun();
+  Log(LogLevel::kInfo, "data path on TUN device " + options_.tun_name);
+  return OkStatus();
+}
+
+void IkeDaemon::ArmTun() {
+  tun_->async_wait(asio::posix::stream_descriptor::wait_read, [this](const boost::system::error_code& ec) {
+    if (ec || stopping_) return;
+    OnTunReadable();
+    ArmTun();
+  });
+}
+
+void IkeDaemon::OnTunReadable() {
+  for (int n = 0; n < 64; ++n) {
+    ssize_t len = ::read(tun_->native_handle(), buffer_.data() + kHeadroom, buffer_.size() - kHeadroom - 128);
+    if (len <= 0) return;
+    PacketBuf pkt{buffer_.data(), static_cast<uint32_t>(buffer_.size()), kHeadroom, static_cast<uint32_t>(len)};
+    Endpoint to;
+    if (!data_plane_->Outbound(pkt, &to)) continue;
+    transport_->SendRaw(Endpoint{sa::IpAddress{.v6 = to.addr.v6, .bytes = {}}, options_.natt_port}, to,
+                        Bytes(pkt.data(), pkt.length), options_.natt_port);
+  }
+}
+
+void IkeDaemon::ArmTimer() {
+  if (stopping_) return;
+  TimePoint next = manager_->NextDeadline();
+  TimePoint now = SystemClock().Now();
+  auto wait = next <= now ? std::chrono::steady_clock::duration::zero()
+                          : std::min<std::chrono::steady_clock::duration>(next - now, std::chrono::seconds(1));
+  timer_.expires_after(wait);
+  timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    manager_->OnTimer();
+    CheckWaiters();
+    ArmTimer();
+  });
+}
+
+void IkeDaemon::ArmKeepalive() {
+  // RFC 3948 §2.3: a NAT keepalive every 20 s on SAs that use UDP encapsulation.
+  keepalive_timer_.expires_after(std::chrono::seconds(20));
+  keepalive_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec || stopping_) return;
+    std::byte ka[1] = {std::byte{0xff}};
+    for (const IkeSaStatus& s : manager_->List()) {
+      if (s.state == IkeSaState::kEstablished && s.nat_detected) transport_->SendRaw(s.local, s.remote, ka, options_.natt_port);
+    }
+    ArmKeepalive();
+  });
+}
+
+Status IkeDaemon::OpenControl() {
+  ::unlink(options_.control_path.c_str());
+  using asio::local::stream_protocol;
+  control_ = std::make_unique<stream_protocol::acceptor>(io_);
+  boost::system::error_code ec;
+  control_->open(stream_protocol(), ec);
+  if (!ec) control_->bind(stream_protocol::endpoint(options_.control_path), ec);
+  if (!ec) control_->listen(8, ec);
+  if (ec) return UnavailableError("control socket " + options_.control_path + ": " + ec.message());
+  ::chmod(options_.control_path.c_str(), 0600);
+  AcceptControl();
+  return OkStatus();
+}
+
+void IkeDaemon::AcceptControl() {
+  control_->async_accept([this](const boost::system::error_code& ec, asio::local::stream_protocol::socket sock) {
+    if (ec || stopping_) return;
+    auto s = std::make_shared<asio::local::stream_protocol::socket>(std::move(sock));
+    auto buf = std::make_shared<asio::streambuf>(4096);
+    asio::async_read_until(*s, *buf, '\n', [this, s, buf](const boost::system::error_code& rec, size_t) {
+      if (rec && rec != asio::error::eof) return;
+      std::istream in(buf.get());
+      std::string line;
+      std::getline(in, line);
+      bool wait = line.find(" --wait") != std::string::npos;
+      if (wait) line.erase(line.find(" --wait"), 7);
+      std::string text = Control(line);
+      if (wait && text.find("\"ok\":true") != std::string::npos &&
+          (line.rfind("initiate ", 0) == 0 || line.rfind("terminate ", 0) == 0)) {
+        Waiter w;
+        w.sock = s;
+        w.establish = line.rfind("initiate ", 0) == 0;
+        if (w.establish) {
+          auto j = nlohmann::json::parse(text, nullptr, false);
+          w.ike_id = j.is_object() ? j.value("id", uint64_t{0}) : 0;
+        } else {
+          w.ike_id = std::stoull(line.substr(10));
+        }
+        w.started = SystemClock().Now();
+        w.deadline = w.started + std::chrono::seconds(15);
+        waiters_.push_back(std::move(w));
+        CheckWaiters();
+      } else {
+        Reply(s, std::move(text));
+      }
+      ArmTimer();
+    });
+    AcceptControl();
+  });
+}
+
+void IkeDaemon::Reply(const std::shared_ptr<asio::local::stream_protocol::socket>& sock, std::string text) {
+  auto reply = std::make_shared<std::string>(std::move(text) + "\n");
+  asio::async_write(*sock, asio::buffer(*reply), [sock, reply](const boost::system::error_code&, size_t) {});
+}
+
+void IkeDaemon::CheckWaiters() {
+  TimePoint now = SystemClock().Now();
+  for (auto it = waiters_.begin(); it != waiters_.end();) {
+    IkeSa* sa = manager_->Find(it->ike_id);
+    bool done = false;
+    nlohmann::json j;
+    auto ms = std::chrono::duration<double, std::milli>(now - it->started).count();
+    if (it->establish) {
+      if (sa && sa->state() == IkeSaState::kEstablished && !sa->children().empty()) {
+        j = {{"ok", true}, {"id", it->ike_id}, {"ms", ms}};
+        done = true;
+      } else if (!sa || sa->state() == IkeSaState::kDead) {
+        j = {{"ok", false}, {"error", "IKE SA failed (see the daemon log)"}, {"ms", ms}};
+        done = true;
+      } else if (sa->state() == IkeSaState::kEstablished && sa->children().empty() && !sa->HasPendingWork()) {
+        j = {{"ok", false}, {"error", "IKE SA up but its CHILD_SA failed"}, {"id", it->ike_id}, {"ms", ms}};
+        done = true;
+      }
+    } else if (!sa) {
+      j = {{"ok", true}, {"ms", ms}};
+      done = true;
+    }
+    if (!done && now >= it->deadline) {
+      j = {{"ok", false}, {"error", "timeout"}, {"ms", ms}};
+      done = true;
+    }
+    if (done) {
+      Reply(it->sock, j.dump());
+      it = waiters_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+Status IkeDaemon::Reload() {
+  ASSIGN_OR_RETURN(LoadedConfig fresh, LoadDaemonConfig(options_.config_path, true));
+  // The credentials object is referenced by live SAs through the context: swap its contents.
+  *credentials_ = std::move(*fresh.credentials);
+  loaded_.peers = fresh.peers;
+  loaded_.start = fresh.start;
+  manager_->SetConfigs(fresh.peers);
+  Log(LogLevel::kInfo, "configuration reloaded: " + std::to_string(fresh.peers.size()) + " connection(s)");
+  return OkStatus();
+}
+
+std::string IkeDaemon::Control(std::string_view line) {
+  using nlohmann::json;
+  std::vector<std::string> args;
+  {
+    std::string cur;
+    for (char c : line) {
+      if (c == ' ' || c == '\t' || c == '\r') {
+        if (!cur.empty()) args.push_back(std::move(cur));
+        cur.clear();
+      } else {
+        cur += c;
+      }
+    }
+    if (!cur.empty()) args.push_back(cur);
+  }
+  auto error = [](const std::string& m) { return json{{"ok", false}, {"error", m}}.dump(); };
+  auto ok = [](json extra = json::object()) {
+    extra["ok"] = true;
+    return extra.dump();
+  };
+  auto result = [&](const Status& st) { return st.ok() ? ok() : error(st.message()); };
+  auto number = [&](size_t i, uint64_t* v) {
+    if (args.size() <= i) return false;
+    try {
+      *v = std::stoull(args[i]);
+      return true;
+    } catch (...) {
+      return false;
+    }
+  };
+  if (args.empty()) return error("empty command");
+  const std::string& cmd = args[0];
+  uint64_t id = 0;
+  if (cmd == "list") {
+    json sas = json::array();
+    for (const IkeSaStatus& s : manager_->List()) {
+      json j{{"id", s.unique_id},
+             {"connection", s.connection},
+             {"state", std::string(IkeSaStateName(s.state))},
+             {"initiator", s.initiator},
+             {"spi_i", Hex64(s.spi_i)},
+             {"spi_r", Hex64(s.spi_r)},
+             {"local", s.local.ToString()},
+             {"remote", s.remote.ToString()},
+             {"local_id", s.local_id},
+             {"remote_id", s.remote_id},
+             {"algorithms", s.algorithms},
+             {"nat", s.nat_detected},
+             {"established_s", s.established_seconds},
+             {"rekey_in_s", s.rekey_in_seconds}};
+      json children = json::array();
+      for (const auto& c : s.children) {
+        children.push_back(json{{"id", c.info.unique_id},
+                                {"name", c.info.child},
+                                {"state", std::string(ChildSaStateName(c.state))},
+                                {"protocol", std::string(sa::ProtocolName(c.info.protocol))},
+                                {"mode", std::string(sa::ModeName(c.info.mode))},
+                                {"spi_in", Hex32(c.info.spi_in)},
+                                {"spi_out", Hex32(c.info.spi_out)},
+                                {"algorithms", c.algorithms},
+                                {"encap", c.info.udp_encap},
+                                {"local_ts", DescribeTs(c.info.local_ts)},
+                                {"remote_ts", DescribeTs(c.info.remote_ts)},
+                                {"bytes_in", c.counters.bytes_in},
+                                {"packets_in", c.counters.packets_in},
+                                {"bytes_out", c.counters.bytes_out},
+                                {"packets_out", c.counters.packets_out},
+                                {"installed_s", c.installed_seconds},
+                                {"rekey_in_s", c.rekey_in_seconds},
+                                {"expire_in_s", c.expire_in_seconds}});
+      }
+      j["children"] = std::move(children);
+      sas.push_back(std::move(j));
+    }
+    return ok(json{{"sas", sas}});
+  }
+  if (cmd == "initiate" && args.size() >= 2) {
+    auto r = manager_->Initiate(args[1], args.size() >= 3 ? args[2] : "");
+    return r.ok() ? ok(json{{"id", *r}}) : error(r.status().message());
+  }
+  if (cmd == "terminate" && number(1, &id)) return result(manager_->Terminate(id));
+  if (cmd == "rekey" && number(1, &id)) return result(manager_->RekeyIke(id));
+  if (cmd == "rekey-child" && number(1, &id)) return result(manager_->RekeyChild(static_cast<uint32_t>(id)));
+  if (cmd == "terminate-child" && number(1, &id)) return result(manager_->TerminateChild(static_cast<uint32_t>(id)));
+  if (cmd == "dpd" && number(1, &id)) {
+    IkeSa* sa = manager_->Find(id);
+    if (!sa) return error("no IKE SA " + std::to_string(id));
+    sa->SendDpd();
+    return ok();
+  }
+  if (cmd == "reload") return result(Reload());
+  if (cmd == "stats") {
+    const ManagerCounters& m = manager_->counters();
+    const DataPathCounters& d = data_plane_->counters();
+    return ok(json{{"ike",
+                    {{"sas", manager_->size()},
+                     {"half_open", manager_->half_open()},
+                     {"datagrams", m.datagrams},
+                     {"undecodable", m.undecodable},
+                     {"unknown_spi", m.unknown_spi},
+                     {"cookies_sent", m.cookies_sent},
+                     {"cookies_valid", m.cookies_valid},
+                     {"init_dropped", m.init_dropped},
+                     {"no_config", m.no_config},
+                     {"created", m.ike_created},
+                     {"destroyed", m.ike_destroyed}}},
+                   {"data_path",
+                    {{"children", data_plane_->size()},
+                     {"tun_in", d.tun_in},
+                     {"no_policy", d.no_policy},
+                     {"encrypted", d.encrypted},
+                     {"encrypt_failed", d.encrypt_failed},
+                     {"esp_in", d.esp_in},
+                     {"decrypted", d.decrypted},
+                     {"decrypt_failed", d.decrypt_failed},
+                     {"policy_violations", d.policy_violations}}},
+                   {"send_errors", transport_->send_errors}});
+  }
+  return error("unknown command '" + cmd +
+               "' (list, initiate <conn> [child], terminate <id>, terminate-child <id>, rekey <id>, "
+               "rekey-child <id>, dpd <id>, reload, stats)");
+}
+
+void IkeDaemon::Stop() {
+  if (stopping_) return;
+  manager_->DeleteAll();
+  // Give the DELETEs a moment to be answered, then close.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
+  while (manager_->size() > 0 && std::chrono::steady_clock::now() < deadline) {
+    io_.run_for(std::chrono::milliseconds(20));
+  }
+  stopping_ = true;
+  manager_->DestroyAll();
+  timer_.cancel();
+  keepalive_timer_.cancel();
+  for (auto& s : sockets_) s.sock->close();
+  if (tun_) tun_->close();
+  if (control_) control_->close();
+  ::unlink(options_.control_path.c_str());
+  Log(LogLevel::kInfo, "accel-iked stopped");
+}
+
+}  // namespace ipsec::ike

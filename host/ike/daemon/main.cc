@@ -1,0 +1,85 @@
+// accel-iked: the ipsec-accel IKEv2 daemon. See host/ike/daemon/README.md.
+#include <utility>  // before Boost.Asio 1.74: its awaitable.hpp uses std::exchange
+#include <boost/asio.hpp>
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "host/ike/daemon/ike_daemon.h"
+
+namespace {
+void Usage() {
+  std::fprintf(stderr,
+               "usage: accel-iked --config <swanctl-style.conf> [--control <socket>] [--tun <name>]\n"
+               "                  [--tun-mtu <bytes>] [--ike-port <500>] [--natt-port <4500>]\n"
+               "                  [--log-level error|warning|info|debug] [--cookie-threshold <n>]\n"
+               "                  [--max-half-open <n>]\n");
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  ipsec::ike::DaemonOptions o;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto next = [&]() -> std::string {
+      if (i + 1 >= argc) {
+        Usage();
+        std::exit(2);
+      }
+      return argv[++i];
+    };
+    if (a == "--config") o.config_path = next();
+    else if (a == "--control") o.control_path = next();
+    else if (a == "--tun") o.tun_name = next();
+    else if (a == "--tun-mtu") o.tun_mtu = std::stoi(next());
+    else if (a == "--ike-port") o.ike_port = static_cast<uint16_t>(std::stoi(next()));
+    else if (a == "--natt-port") o.natt_port = static_cast<uint16_t>(std::stoi(next()));
+    else if (a == "--cookie-threshold") o.manager.cookie_threshold = std::stoul(next());
+    else if (a == "--max-half-open") o.manager.max_half_open = std::stoul(next());
+    else if (a == "--log-level") {
+      std::string l = next();
+      if (l == "error") o.log_level = ipsec::ike::LogLevel::kError;
+      else if (l == "warning") o.log_level = ipsec::ike::LogLevel::kWarning;
+      else if (l == "info") o.log_level = ipsec::ike::LogLevel::kInfo;
+      else if (l == "debug") o.log_level = ipsec::ike::LogLevel::kDebug;
+      else {
+        Usage();
+        return 2;
+      }
+    } else if (a == "--help" || a == "-h") {
+      Usage();
+      return 0;
+    } else {
+      std::fprintf(stderr, "accel-iked: unknown option %s\n", a.c_str());
+      Usage();
+      return 2;
+    }
+  }
+  if (o.config_path.empty()) {
+    Usage();
+    return 2;
+  }
+  boost::asio::io_context io;
+  ipsec::ike::IkeDaemon daemon(io, o);
+  ipsec::Status st = daemon.Start();
+  if (!st.ok()) {
+    std::fprintf(stderr, "accel-iked: %s\n", st.message().c_str());
+    return 1;
+  }
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM, SIGHUP);
+  std::function<void(const boost::system::error_code&, int)> on_signal = [&](const boost::system::error_code& ec,
+                                                                              int sig) {
+    if (ec) return;
+    if (sig == SIGHUP) {
+      ipsec::Status r = daemon.Reload();
+      if (!r.ok()) std::fprintf(stderr, "accel-iked: reload failed: %s\n", r.message().c_str());
+      signals.async_wait(on_signal);
+      return;
+    }
+    daemon.Stop();
+    io.stop();
+  };
+  signals.async_wait(on_signal);
+  io.run();
+  return 0;
+}
