@@ -78,6 +78,7 @@ charon {
   dos_protection = no
   cookie_threshold = 100000
   half_open_timeout = 5
+  fragment_size = ${CHARON_FRAGMENT_SIZE:-1280}
   retransmit_timeout = 1.0
   retransmit_tries = 3
   plugins {

@@ -57,6 +57,11 @@ scenario_psk_gcm_x25519() {
   # charon's level-4 log shows the CHILD_SA keys it derived; every packet we sent authenticated
   # under them (and theirs under ours), so the derivations agree.
   grep -q "encryption initiator key => 36 bytes" "$IT_DIR/charon/charon.log" || fail "charon logged no CHILD_SA keys"
+  # Reload with one more connection: the established SA stays, traffic still flows.
+  sed -i 's/^connections {/connections {\n  extra { remote_addrs = 198.18.9.9\n local { auth = psk\n id = @x.example.org\n }\n remote { auth = psk\n }\n }/' "$IT_DIR/ours/accel-iked.conf"
+  ctl_of ours reload | grep -q '"ok":true' || { dump_logs; fail "reload"; }
+  ours_established ours || fail "SA dropped by reload"
+  ping_both || { dump_logs; fail "ping after reload"; }
   log "psk-gcm-x25519: OK"
 }
 
@@ -135,15 +140,17 @@ scenario_rekey() {
 }
 
 scenario_ecdsa_certs() {
-  log "ecdsa-certs: ECDSA P-256 certificates (RFC 7427), ours initiates, then charon initiates"
+  log "ecdsa-certs: ECDSA P-256 certificates (RFC 7427), ours initiates, then charon initiates;"
+  log "  charon fragments its IKE_AUTH (RFC 7383, fragment_size 300) so ours must reassemble"
   make_pki
   ours_conf "$IT_DIR/a.conf" @a.example.org @b.example.org $A_IP $B_IP $A_NET $B_NET aes256gcm16-prfsha256-ecp256 aes256gcm16 pubkey
   charon_conf "$IT_DIR/b.conf" @b.example.org @a.example.org $B_IP $A_IP $B_NET $A_NET aes256gcm16-prfsha256-ecp256 aes256gcm16 pubkey
-  start_charon "$NS_B" charon "$IT_DIR/b.conf"
+  CHARON_FRAGMENT_SIZE=300 start_charon "$NS_B" charon "$IT_DIR/b.conf"
   start_ours "$NS_A" ours "$IT_DIR/a.conf"
   route_ours "$NS_A" $B_NET $A_NET
   ctl_of ours initiate gw net >/dev/null || fail "initiate"
   wait_for 10 ours_established ours || { dump_logs; fail "not established"; }
+  ctl_of ours --json list | grep -q '"fragments_in":[1-9]' || { dump_logs; fail "no IKE fragments received from charon"; }
   grep -q "authentication of 'a.example.org' with ECDSA\|authentication of 'a.example.org' with RFC 7427" "$IT_DIR/charon/charon.log" \
     || { dump_logs; fail "charon did not verify our signature"; }
   ping_both || { dump_logs; fail "ping through the tunnel"; }
@@ -175,7 +182,44 @@ scenario_ours_ours() {
   log "ours-ours: OK"
 }
 
-for s in "${@:-psk-gcm-x25519 psk-cbc-ecp256 ecdsa-certs rekey ours-ours}"; do
+rss_kb() { awk '/VmRSS/ { print $2 }' "/proc/$1/status"; }
+iked_pid() {  # the accel-iked serving control socket $1
+  local entry pid
+  for entry in "${PIDS[@]}"; do
+    pid="${entry%%:*}"
+    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "--control $1 " && { echo "$pid"; return; }
+  done
+}
+
+scenario_flood() {
+  [ -n "${IKE_FLOOD:-}" ] && [ -x "$IKE_FLOOD" ] || { log "flood: no ike_flood tool, skipped"; return; }
+  log "flood: 30000 IKE_SA_INIT requests against accel-iked with an established tunnel"
+  ours_conf "$IT_DIR/a.conf" @a.example.org @b.example.org $A_IP $B_IP $A_NET $B_NET aes256gcm16-prfsha256-x25519 aes256gcm16 psk
+  ours_conf "$IT_DIR/b.conf" @b.example.org @a.example.org $B_IP $A_IP $B_NET $A_NET aes256gcm16-prfsha256-x25519 aes256gcm16 psk
+  start_ours "$NS_A" ours "$IT_DIR/a.conf"
+  start_ours "$NS_B" peer "$IT_DIR/b.conf"
+  route_ours "$NS_A" $B_NET $A_NET
+  route_ours "$NS_B" $A_NET $B_NET
+  ctl_of ours initiate gw net --wait >/dev/null || { dump_logs; fail "initiate"; }
+  ping_both || { dump_logs; fail "ping before"; }
+  local pid rss0 rss1 stats
+  pid="$(iked_pid "$IT_DIR/peer/ctl")"
+  rss0="$(rss_kb "$pid")"
+  ip netns exec "$NS_A" "$IKE_FLOOD" $B_IP 500 30000 >/dev/null || fail "flood tool"
+  sleep 1
+  rss1="$(rss_kb "$pid")"
+  stats="$(ctl_of peer --json stats)"
+  log "  responder stats: $stats"
+  log "  responder RSS: ${rss0} kB before, ${rss1} kB after"
+  echo "$stats" | grep -q '"cookies_sent":[1-9]' || fail "no cookies demanded"
+  [ "$(echo "$stats" | grep -o '"half_open":[0-9]*' | grep -o '[0-9]*$')" -le 30 ] || fail "half-open SAs not bounded"
+  [ $((rss1 - rss0)) -lt 20000 ] || fail "memory grew by $((rss1 - rss0)) kB"
+  ours_established peer || fail "established SA lost"
+  ping_both || { dump_logs; fail "ping after the flood"; }
+  log "flood: OK"
+}
+
+for s in "${@:-psk-gcm-x25519 psk-cbc-ecp256 ecdsa-certs rekey ours-ours flood}"; do
   for one in $s; do
     make_namespaces
     "scenario_${one//-/_}"

@@ -538,6 +538,9 @@ std::string IkeDaemon::Control(std::string_view line) {
              {"remote_id", s.remote_id},
              {"algorithms", s.algorithms},
              {"nat", s.nat_detected},
+             {"fragments_in", s.fragments_in},
+             {"fragments_out", s.fragments_out},
+             {"retransmits", s.retransmits},
              {"established_s", s.established_seconds},
              {"rekey_in_s", s.rekey_in_seconds}};
       json children = json::array();

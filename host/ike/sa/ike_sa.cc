@@ -837,6 +837,9 @@ IkeSaStatus IkeSa::Snapshot() const {
   if (peer_id_) s.remote_id = Identity{peer_id_->id_type, peer_id_->data, false}.ToString();
   s.algorithms = ike_proposal_.transforms.empty() ? "" : DescribeProposal(ike_proposal_);
   s.nat_detected = nat_detected();
+  s.fragments_in = counters_.fragments_in;
+  s.fragments_out = counters_.fragments_out;
+  s.retransmits = counters_.retransmits;
   if (state_ == IkeSaState::kEstablished) {
     s.established_seconds = std::chrono::duration_cast<Seconds>(now - established_at_).count();
     s.rekey_in_seconds = secs(rekey_at_);

@@ -79,6 +79,7 @@ struct IkeSaStatus {
   std::string local_id, remote_id;
   std::string algorithms;
   bool nat_detected = false;
+  uint64_t fragments_in = 0, fragments_out = 0, retransmits = 0;
   int64_t established_seconds = -1;
   int64_t rekey_in_seconds = -1;
   struct Child {
