@@ -259,6 +259,7 @@ EOC
 make_pki() {  # a private CA and ECDSA P-256 certificates for a.example.org (ours) and b.example.org (charon)
   local p="$IT_DIR/pki" dn="C=CH, O=ipsec-accel interop"
   mkdir -p "$p/ours/x509" "$p/ours/x509ca" "$p/ours/private" "$p/charon/x509" "$p/charon/x509ca" "$p/charon/private"
+  exec 3>&2 2>/dev/null  # pki is chatty about TPM plugins
   pki --gen --type ecdsa --size 256 --outform pem >"$p/ca-key.pem" || fail "pki --gen"
   pki --self --ca --lifetime 30 --in "$p/ca-key.pem" --type ecdsa --dn "$dn, CN=interop CA" --outform pem >"$p/ca.pem"
   for side in a b; do
@@ -266,6 +267,7 @@ make_pki() {  # a private CA and ECDSA P-256 certificates for a.example.org (our
     pki --pub --in "$p/$side-key.pem" --type ecdsa | pki --issue --lifetime 7 --cacert "$p/ca.pem" --cakey "$p/ca-key.pem" \
       --dn "$dn, CN=$side.example.org" --san "$side.example.org" --outform pem >"$p/$side-cert.pem" || fail "pki --issue"
   done
+  exec 2>&3 3>&-
   cp "$p/ca.pem" "$p/ours/x509ca/"; cp "$p/ca.pem" "$p/charon/x509ca/"
   cp "$p/a-cert.pem" "$p/ours/x509/"; cp "$p/a-key.pem" "$p/ours/private/"
   cp "$p/b-cert.pem" "$p/charon/x509/"; cp "$p/b-key.pem" "$p/charon/private/"
