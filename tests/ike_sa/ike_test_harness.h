@@ -83,7 +83,7 @@ struct Daemon {
   Daemon(FakeClock& clock, uint64_t seed, const std::string& ip, uint32_t spi_base)
       : random(CreateDeterministicRandomSourceForTest(seed)),
         data_plane(spi_base),
-        ctx{clock, *random, transport, credentials, data_plane, {}, {}},
+        ctx{clock, *random, transport, credentials, data_plane, {}, {}, {}},
         manager(ctx) {
     address = *sa::IpAddress::Parse(ip);
     ctx.log = [this](LogLevel, std::string_view line) { log.emplace_back(line); };
