@@ -382,6 +382,39 @@ TEST_F(IkeSaTest, IkeRekeyFromEitherSideKeepsChildren) {
   EXPECT_EQ(Only(moon)->state(), IkeSaState::kEstablished);
 }
 
+TEST_F(IkeSaTest, IkeRekeyCollisionLeavesOneIkeSa) {
+  IkeSa* sa = Connect();
+  ASSERT_NE(sa, nullptr);
+  ASSERT_TRUE(sa->CreateChild("net").ok());
+  Pump(moon, sun);
+  ASSERT_TRUE(moon.manager.RekeyIke(sa->unique_id()).ok());
+  ASSERT_TRUE(sun.manager.RekeyIke(Only(sun)->unique_id()).ok());
+  Pump(moon, sun);
+  ASSERT_EQ(moon.manager.size(), 1u);
+  ASSERT_EQ(sun.manager.size(), 1u);
+  IkeSa* m = Only(moon);
+  IkeSa* n = Only(sun);
+  ASSERT_NE(m, nullptr);
+  ASSERT_NE(n, nullptr);
+  EXPECT_EQ(m->spi_i(), n->spi_i());
+  EXPECT_EQ(m->spi_r(), n->spi_r());
+  EXPECT_NE(m->is_initiator(), n->is_initiator());
+  EXPECT_EQ(m->children().size(), 2u);
+  EXPECT_EQ(n->children().size(), 2u);
+  ExpectMirrored(moon, sun);
+  auto saw = [](const Daemon& d) {
+    return std::any_of(d.log.begin(), d.log.end(),
+                       [](const std::string& l) { return l.find("IKE rekey collision") != std::string::npos; });
+  };
+  EXPECT_TRUE(saw(moon));
+  EXPECT_TRUE(saw(sun));
+  // The survivor works.
+  ASSERT_TRUE(m->CreateChild("net").ok());
+  Pump(moon, sun);
+  EXPECT_EQ(moon.data_plane.sas.size(), 3u);
+  ExpectMirrored(moon, sun);
+}
+
 TEST_F(IkeSaTest, DeleteChildAndIke) {
   IkeSa* sa = Connect();
   ASSERT_TRUE(sa->CreateChild("net").ok());

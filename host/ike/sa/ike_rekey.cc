@@ -1,7 +1,13 @@
 // IKE SA rekeying with CREATE_CHILD_SA (RFC 7296 §1.3.2, §2.18): new SPIs, nonces and a fresh DH
 // exchange; SKEYSEED = prf(SK_d (old), g^ir (new) | Ni | Nr); the CHILD_SAs move to the new IKE SA
-// and the rekey initiator deletes the old one. A rekey request that collides with our own is
-// answered with TEMPORARY_FAILURE (§2.25.2 allows it; both sides retry after a random delay).
+// and the rekey initiator deletes the old one.
+//
+// Collisions (§2.8.1): when the peer's rekey request arrives while ours is outstanding, we answer
+// it and keep the IKE SA it creates aside. When our response arrives, the new IKE SA created by
+// the exchange with the lowest nonce is redundant: its creator deletes it, the CHILD_SAs move to
+// the other one, and the winner's creator deletes the old IKE SA. Both sides reach the same
+// verdict. A rekey request while another of our exchanges is outstanding gets TEMPORARY_FAILURE
+// (§2.25), and the peer retries.
 #include <algorithm>
 
 #include "host/ike/sa/tasks.h"
@@ -12,6 +18,12 @@ using namespace task_util;
 
 namespace {
 constexpr size_t kNonceSize = 32;
+
+std::vector<std::byte> LowestNonce(Bytes a, Bytes b) {
+  bool a_lower = std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end());
+  Bytes m = a_lower ? a : b;
+  return {m.begin(), m.end()};
+}
 
 uint64_t RandomSpi(IkeSa& sa) {
   for (int i = 0; i < 8; ++i) {
@@ -98,13 +110,46 @@ Task::Result IkeRekeyTask::ProcessResponse(const std::vector<Payload>& in) {
     sa_.Log(LogLevel::kError, "IKE rekey key derivation failed: " + k.message());
     return Result::kFailed;
   }
-  sa_.HandOver(std::move(fresh));
-  // §2.18: the initiator of the rekey deletes the old IKE SA.
   for (auto& t : sa_.queue_) t->Abort();
   sa_.queue_.clear();
+  if (sa_.collision_sa_) {
+    std::vector<std::byte> ours = LowestNonce(nonce_, nonce->nonce);
+    const auto& theirs = sa_.collision_min_nonce_;
+    bool ours_redundant = std::lexicographical_compare(ours.begin(), ours.end(), theirs.begin(), theirs.end());
+    sa_.Log(LogLevel::kInfo, std::string("IKE rekey collision: ") +
+                                 (ours_redundant ? "ours is redundant" : "the peer's is redundant"));
+    std::unique_ptr<IkeSa> peers = std::move(sa_.collision_sa_);
+    if (ours_redundant) {
+      // The children go to the peer's new IKE SA; we delete ours; the peer deletes the old one.
+      sa_.HandOver(std::move(peers));
+      fresh->Established();
+      IkeSa* loser = fresh.get();
+      if (sa_.adopt) sa_.adopt(std::move(fresh));
+      loser->Delete();
+      sa_.state_ = IkeSaState::kRekeyed;
+      sa_.rekey_at_ = sa_.dpd_at_ = TimePoint::max();
+      sa_.hard_delete_at_ = sa_.Now() + Seconds(30);
+      return Result::kDone;
+    }
+    // Ours wins: the peer deletes its new IKE SA, which stays reachable until then.
+    peers->Established();
+    if (sa_.adopt) sa_.adopt(std::move(peers));
+  }
+  sa_.HandOver(std::move(fresh));
+  // §2.18: the initiator of the (surviving) rekey deletes the old IKE SA.
   sa_.state_ = IkeSaState::kDeleting;
   sa_.queue_.push_back(std::make_unique<InformationalTask>(sa_, InformationalTask::Kind::kDeleteIke));
   return Result::kDone;
+}
+
+void IkeRekeyTask::Abort() {
+  // Our rekey failed but the peer's went through: its new IKE SA takes over.
+  if (sa_.collision_sa_) {
+    sa_.HandOver(std::move(sa_.collision_sa_));
+    sa_.state_ = IkeSaState::kRekeyed;
+    sa_.rekey_at_ = sa_.dpd_at_ = TimePoint::max();
+    sa_.hard_delete_at_ = sa_.Now() + Seconds(30);
+  }
 }
 
 std::unique_ptr<IkeSa> IkeSa::SpawnRekeyed(bool we_initiated, uint64_t spi_i, uint64_t spi_r) {
@@ -138,7 +183,9 @@ void IkeSa::HandOver(std::unique_ptr<IkeSa> fresh) {
 }
 
 void IkeSa::RespondIkeRekey(const IkeHeader& h, const std::vector<Payload>& in) {
-  if (state_ != IkeSaState::kEstablished || (active_ && std::string_view(active_->name()) != "DPD")) {
+  bool collision = active_ && std::string_view(active_->name()) == "IKE_REKEY";
+  if (state_ != IkeSaState::kEstablished || collision_sa_ ||
+      (active_ && !collision && std::string_view(active_->name()) != "DPD")) {
     RespondError(h, NotifyType::kTemporaryFailure);
     return;
   }
@@ -193,6 +240,12 @@ void IkeSa::RespondIkeRekey(const IkeHeader& h, const std::vector<Payload>& in) 
   k.data.assign((*kex)->public_value().begin(), (*kex)->public_value().end());
   out.emplace_back(std::move(k));
   Respond(h, std::move(out));
+  if (collision) {
+    collision_min_nonce_ = LowestNonce(nonce->nonce, nr);
+    collision_sa_ = std::move(fresh);
+    Log(LogLevel::kInfo, "the peer rekeyed this IKE SA while our rekey is outstanding");
+    return;
+  }
   for (auto& t : queue_) t->Abort();
   queue_.clear();
   HandOver(std::move(fresh));

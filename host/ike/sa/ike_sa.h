@@ -282,7 +282,12 @@ class IkeSa {
   };
   std::optional<Reassembly> reassembly_;
 
-  std::deque<ChildSa> children_;  // deque: references stay valid on push_back
+  std::deque<ChildSa> children_;
+  // IKE rekey collision (§2.8.1): the IKE SA the peer created by rekeying this one while our own
+  // rekey was outstanding, and the lowest nonce of the peer's exchange. Resolved when our rekey
+  // completes or fails.
+  std::unique_ptr<IkeSa> collision_sa_;
+  std::vector<std::byte> collision_min_nonce_;  // deque: references stay valid on push_back
   IkeSaCounters counters_;
 };
 

@@ -125,6 +125,7 @@ class IkeRekeyTask : public Task {
   ExchangeType exchange() const override { return ExchangeType::kCreateChildSa; }
   Status BuildRequest(std::vector<Payload>& out) override;
   Result ProcessResponse(const std::vector<Payload>& in) override;
+  void Abort() override;
 
  private:
   uint64_t new_spi_ = 0;
