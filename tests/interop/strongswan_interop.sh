@@ -163,6 +163,27 @@ scenario_ecdsa_certs() {
   log "ecdsa-certs: OK"
 }
 
+scenario_dead_peer() {
+  log "dead-peer: charon vanishes; accel-iked's liveness checks notice and remove the SAs"
+  DPD=1s ours_conf "$IT_DIR/a.conf" @a.example.org @b.example.org $A_IP $B_IP $A_NET $B_NET aes256gcm16-prfsha256-x25519 aes256gcm16 psk
+  charon_conf "$IT_DIR/b.conf" @b.example.org @a.example.org $B_IP $A_IP $B_NET $A_NET aes256gcm16-prfsha256-x25519 aes256gcm16 psk
+  start_charon "$NS_B" charon "$IT_DIR/b.conf"
+  IKED_ARGS="--retransmit-timeout 300 --retransmit-base 1.5 --retransmit-tries 3" start_ours "$NS_A" ours "$IT_DIR/a.conf"
+  route_ours "$NS_A" $B_NET $A_NET
+  ctl_of ours initiate gw net --wait >/dev/null || { dump_logs; fail "initiate"; }
+  ping_both || { dump_logs; fail "ping"; }
+  sleep 3
+  ours_established ours || { dump_logs; fail "lost while charon answers DPD"; }
+  # Cut the link: charon can no longer answer.
+  ip -n "$NS_B" link set "vb${IT_ID}" down
+  local t0=$SECONDS
+  wait_for 15 sh -c "! '$ACCEL_IKECTL' --control $IT_DIR/ours/ctl --json list | grep -q connection" || { dump_logs; fail "dead peer not detected"; }
+  grep -q "peer is dead" "$IT_DIR/ours/iked.log" || { dump_logs; fail "no dead-peer verdict in the log"; }
+  [ "$(ctl_of ours --json stats | grep -o '"children":[0-9]*' | grep -o '[0-9]*$')" = 0 ] || fail "data path still has SAs"
+  log "dead-peer: SAs removed $((SECONDS - t0)) s after the link went down (DPD 1 s, 3 retransmits)"
+  log "dead-peer: OK"
+}
+
 scenario_ours_ours() {
   log "ours-ours: accel-iked to accel-iked, PSK, CBC+HMAC with MODP-3072, then a CHILD rekey"
   ours_conf "$IT_DIR/a.conf" @a.example.org @b.example.org $A_IP $B_IP $A_NET $B_NET aes256-sha384-modp3072 aes256-sha256-esn psk
@@ -219,7 +240,7 @@ scenario_flood() {
   log "flood: OK"
 }
 
-for s in "${@:-psk-gcm-x25519 psk-cbc-ecp256 ecdsa-certs rekey ours-ours flood}"; do
+for s in "${@:-psk-gcm-x25519 psk-cbc-ecp256 ecdsa-certs rekey dead-peer ours-ours flood}"; do
   for one in $s; do
     make_namespaces
     "scenario_${one//-/_}"

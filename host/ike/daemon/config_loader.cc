@@ -43,7 +43,8 @@ std::vector<TsConfig> Selectors(const config::TrafficSelectorList& list) {
 
 }  // namespace
 
-StatusOr<LoadedConfig> BuildPeerConfigs(const config::Config& cfg, bool force_encap) {
+StatusOr<LoadedConfig> BuildPeerConfigs(const config::Config& cfg, bool force_encap,
+                                        const RetransmitConfig& retransmit) {
   LoadedConfig out;
   auto creds = std::make_unique<ConfigCredentials>();
   creds->config = std::make_shared<const config::Config>();
@@ -81,6 +82,7 @@ StatusOr<LoadedConfig> BuildPeerConfigs(const config::Config& cfg, bool force_en
       case config::Fragmentation::kForce: p->fragmentation = FragmentationPolicy::kForce; break;
     }
     p->send_certreq = c.send_certreq;
+    p->retransmit = retransmit;
     p->local.auth = c.local.auth == config::AuthClass::kPsk ? AuthClass::kPsk : AuthClass::kPubkey;
     p->remote.auth = c.remote.auth == config::AuthClass::kPsk ? AuthClass::kPsk : AuthClass::kPubkey;
     p->remote.id = c.remote.id ? FromConfig(*c.remote.id) : Identity::Any();
@@ -156,9 +158,10 @@ StatusOr<LoadedConfig> BuildPeerConfigs(const config::Config& cfg, bool force_en
   return out;
 }
 
-StatusOr<LoadedConfig> LoadDaemonConfig(const std::string& path, bool force_encap) {
+StatusOr<LoadedConfig> LoadDaemonConfig(const std::string& path, bool force_encap,
+                                        const RetransmitConfig& retransmit) {
   ASSIGN_OR_RETURN(config::Config cfg, config::LoadConfigFile(path));
-  return BuildPeerConfigs(cfg, force_encap);
+  return BuildPeerConfigs(cfg, force_encap, retransmit);
 }
 
 // ---- credentials ----

@@ -44,9 +44,12 @@ struct LoadedConfig {
 };
 
 // Converts and loads credentials (certificate and key files). `force_encap` makes every
-// connection use UDP encapsulation (the daemon's data path needs it). Errors name the connection
-// and the file.
-StatusOr<LoadedConfig> BuildPeerConfigs(const config::Config& config, bool force_encap);
-StatusOr<LoadedConfig> LoadDaemonConfig(const std::string& path, bool force_encap);
+// connection use UDP encapsulation (the daemon's data path needs it). Errors name the
+// connection and the file. `retransmit` applies to every connection (strongSwan's global
+// charon.retransmit_* settings).
+StatusOr<LoadedConfig> BuildPeerConfigs(const config::Config& config, bool force_encap,
+                                        const RetransmitConfig& retransmit = {});
+StatusOr<LoadedConfig> LoadDaemonConfig(const std::string& path, bool force_encap,
+                                        const RetransmitConfig& retransmit = {});
 
 }  // namespace ipsec::ike

@@ -169,7 +169,7 @@ void IkeDaemon::Log(LogLevel level, std::string_view text) const {
 
 Status IkeDaemon::Start() {
   random_ = CreateSystemRandomSource();
-  ASSIGN_OR_RETURN(loaded_, LoadDaemonConfig(options_.config_path, true));
+  ASSIGN_OR_RETURN(loaded_, LoadDaemonConfig(options_.config_path, true, options_.retransmit));
   credentials_ = std::move(loaded_.credentials);
   transport_ = std::make_unique<UdpTransport>(*this);
   data_plane_ = std::make_unique<SoftwareDataPlane>(*random_);
@@ -480,7 +480,7 @@ void IkeDaemon::CheckWaiters() {
 }
 
 Status IkeDaemon::Reload() {
-  ASSIGN_OR_RETURN(LoadedConfig fresh, LoadDaemonConfig(options_.config_path, true));
+  ASSIGN_OR_RETURN(LoadedConfig fresh, LoadDaemonConfig(options_.config_path, true, options_.retransmit));
   // The credentials object is referenced by live SAs through the context: swap its contents.
   *credentials_ = std::move(*fresh.credentials);
   loaded_.peers = fresh.peers;

@@ -33,6 +33,7 @@ struct DaemonOptions {
   uint16_t natt_port = 4500;
   LogLevel log_level = LogLevel::kInfo;
   ManagerOptions manager;
+  RetransmitConfig retransmit;  // for every connection
 };
 
 class IkeDaemon {

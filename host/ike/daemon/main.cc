@@ -13,7 +13,8 @@ void Usage() {
                "usage: accel-iked --config <swanctl-style.conf> [--control <socket>] [--tun <name>]\n"
                "                  [--tun-mtu <bytes>] [--ike-port <500>] [--natt-port <4500>]\n"
                "                  [--log-level error|warning|info|debug] [--cookie-threshold <n>]\n"
-               "                  [--max-half-open <n>]\n");
+               "                  [--max-half-open <n>] [--retransmit-timeout <ms, 4000>]\n"
+               "                  [--retransmit-base <1.8>] [--retransmit-tries <5>]\n");
 }
 }  // namespace
 
@@ -36,6 +37,9 @@ int main(int argc, char** argv) {
     else if (a == "--natt-port") o.natt_port = static_cast<uint16_t>(std::stoi(next()));
     else if (a == "--cookie-threshold") o.manager.cookie_threshold = std::stoul(next());
     else if (a == "--max-half-open") o.manager.max_half_open = std::stoul(next());
+    else if (a == "--retransmit-timeout") o.retransmit.timeout = ipsec::ike::Millis(std::stol(next()));
+    else if (a == "--retransmit-base") o.retransmit.base = std::stod(next());
+    else if (a == "--retransmit-tries") o.retransmit.tries = static_cast<uint32_t>(std::stoul(next()));
     else if (a == "--log-level") {
       std::string l = next();
       if (l == "error") o.log_level = ipsec::ike::LogLevel::kError;
