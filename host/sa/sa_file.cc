@@ -1,6 +1,8 @@
 // SA description file parser (format in sa_file.h and host/tools/README.md).
 #include "host/sa/sa_file.h"
 
+#include "host/common/file_io.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -422,30 +424,13 @@ Status PrefixPath(const std::string& path, const Status& s) {
   return Status(s.code(), path + ": " + s.message());
 }
 
-// Reads a whole file into a buffer sized up front (no reallocation leaves key text behind).
-Status ReadSmallFile(const std::string& path, std::string* out) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return NotFoundError("cannot open " + path + ": " + std::strerror(errno));
-  struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return InvalidArgumentError(path + ": not a regular file");
+// Reads a whole SA file (host/common/file_io.h: sized up front, so no copy of key text is left).
+Status ReadSaText(const std::string& path, std::string* out) {
+  Status st = ReadSmallFile(path, kMaxFileBytes, out);
+  if (st.code() == StatusCode::kInvalidArgument && out->empty()) {
+    return InvalidArgumentError(st.message() + "; not an SA file");
   }
-  if (static_cast<uint64_t>(st.st_size) > kMaxFileBytes) {
-    ::close(fd);
-    return InvalidArgumentError(path + ": larger than 1 MiB; not an SA file");
-  }
-  out->assign(static_cast<size_t>(st.st_size), '\0');
-  size_t got = 0;
-  while (got < out->size()) {
-    const ssize_t r = ::read(fd, out->data() + got, out->size() - got);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) break;
-    got += static_cast<size_t>(r);
-  }
-  ::close(fd);
-  out->resize(got);  // a file that shrank meanwhile; never grows, so no reallocation
-  return OkStatus();
+  return st;
 }
 
 }  // namespace
@@ -506,7 +491,7 @@ StatusOr<SaFile> ParseSaFile(std::string_view text) {
 
 StatusOr<std::vector<SaFile>> LoadSaFileMulti(const std::string& path) {
   std::string buf;
-  RETURN_IF_ERROR(ReadSmallFile(path, &buf));
+  RETURN_IF_ERROR(ReadSaText(path, &buf));
   auto r = ParseSaFileMulti(buf);
   SecureZero(buf.data(), buf.size());
   if (!r.ok()) return PrefixPath(path, r.status());
@@ -515,7 +500,7 @@ StatusOr<std::vector<SaFile>> LoadSaFileMulti(const std::string& path) {
 
 StatusOr<SaFile> LoadSaFile(const std::string& path) {
   std::string buf;
-  RETURN_IF_ERROR(ReadSmallFile(path, &buf));
+  RETURN_IF_ERROR(ReadSaText(path, &buf));
   auto r = ParseSaFile(buf);
   SecureZero(buf.data(), buf.size());
   if (!r.ok()) return PrefixPath(path, r.status());

@@ -1,6 +1,8 @@
 // PrivateKey / PublicKey over EVP_PKEY.
 #include "host/ike/auth/keys.h"
 
+#include "host/common/file_io.h"
+
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -8,8 +10,6 @@
 #include <openssl/x509.h>
 
 #include <cstring>
-#include <fstream>
-#include <iterator>
 
 #include "host/common/secure_bytes.h"
 #include "host/ike/auth/ossl_auth_util.h"
@@ -167,9 +167,12 @@ StatusOr<PrivateKey> PrivateKey::FromFile(const std::string& path) {
 namespace internal {
 
 StatusOr<std::vector<std::byte>> ReadFileBytes(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) return NotFoundError("IKE auth: cannot read " + path);
-  std::vector<char> raw((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  std::string raw;
+  Status st = ReadSmallFile(path, size_t{1} << 20, &raw);
+  if (!st.ok()) {
+    SecureZero(raw.data(), raw.size());
+    return Status(st.code(), "IKE auth: " + st.message());
+  }
   std::vector<std::byte> out(raw.size());
   if (!raw.empty()) std::memcpy(out.data(), raw.data(), raw.size());
   SecureZero(raw.data(), raw.size());

@@ -1,6 +1,8 @@
 // strongSwan settings syntax parser (rules in settings.h).
 #include "host/ike/config/settings.h"
 
+#include "host/common/file_io.h"
+
 #include <fcntl.h>
 #include <glob.h>
 #include <sys/stat.h>
@@ -51,30 +53,7 @@ SettingsTree& SettingsTree::operator=(SettingsTree&& other) noexcept {
   return *this;
 }
 
-Status ReadConfigFile(const std::string& path, std::string* out) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return NotFoundError(path + ": cannot open: " + std::strerror(errno));
-  struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return InvalidArgumentError(path + ": not a regular file");
-  }
-  if (static_cast<uint64_t>(st.st_size) > kMaxFileBytes) {
-    ::close(fd);
-    return InvalidArgumentError(path + ": larger than 1 MiB");
-  }
-  out->assign(static_cast<size_t>(st.st_size), '\0');
-  size_t got = 0;
-  while (got < out->size()) {
-    const ssize_t r = ::read(fd, out->data() + got, out->size() - got);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) break;
-    got += static_cast<size_t>(r);
-  }
-  ::close(fd);
-  out->resize(got);
-  return OkStatus();
-}
+Status ReadConfigFile(const std::string& path, std::string* out) { return ReadSmallFile(path, kMaxFileBytes, out); }
 
 namespace {
 
