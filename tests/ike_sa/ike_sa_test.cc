@@ -301,6 +301,35 @@ TEST_F(IkeSaTest, ChildCreateWithPfsAndRekeysFromBothSides) {
   EXPECT_EQ(sa->state(), IkeSaState::kEstablished);
 }
 
+// Found by the engine fuzzer: the initiator offers PFS and non-PFS proposals and sends a KE; a
+// responder preferring a non-PFS proposal ignores the KE instead of refusing the child.
+TEST_F(IkeSaTest, MixedPfsOfferAndResponderPrefersNoPfs) {
+  moon_cfg.children[0].proposals = {EspProposal(EncrId::kAesGcm16, 128),
+                                    EspProposal(EncrId::kAesCbc, 128, IntegId::kHmacSha2_256_128, DhGroup::kEcp256)};
+  sun_cfg.children[0].proposals = moon_cfg.children[0].proposals;
+  Apply();
+  IkeSa* sa = Connect();
+  ASSERT_NE(sa, nullptr);
+  ASSERT_TRUE(sa->CreateChild("net").ok());
+  Pump(moon, sun);
+  ASSERT_EQ(moon.data_plane.sas.size(), 2u);
+  ExpectMirrored(moon, sun);
+  for (const auto& [spi, s] : moon.data_plane.sas) EXPECT_EQ(s.info.pfs_group, DhGroup::kNone);
+  // With the PFS proposal preferred by the responder, the same offer gives PFS.
+  std::swap(sun_cfg.children[0].proposals[0], sun_cfg.children[0].proposals[1]);
+  Apply();
+  ASSERT_TRUE(moon.manager.Terminate(sa->unique_id()).ok());
+  Pump(moon, sun);
+  sa = Connect();
+  ASSERT_NE(sa, nullptr);
+  ASSERT_TRUE(sa->CreateChild("net").ok());
+  Pump(moon, sun);
+  ExpectMirrored(moon, sun);
+  int pfs = 0;
+  for (const auto& [spi, s] : moon.data_plane.sas) pfs += s.info.pfs_group == DhGroup::kEcp256;
+  EXPECT_EQ(pfs, 1);  // the CREATE_CHILD_SA one; IKE_AUTH children never use PFS
+}
+
 TEST_F(IkeSaTest, RekeyByLifetimeTimer) {
   for (ChildConfig* c : {&moon_cfg.children[0], &sun_cfg.children[0]}) {
     c->rekey_time = Seconds(60);

@@ -165,9 +165,9 @@ std::optional<NotifyType> ChildCreateTask::RespondChild(IkeSa& sa, const std::ve
     auto s = kex->ComputeSharedSecret(ke->data);
     if (!s.ok()) return NotifyType::kInvalidSyntax;
     g_ir = std::move(s).value();
-  } else if (ke) {
-    return NotifyType::kNoProposalChosen;  // KE without a DH transform in the proposal
   }
+  // A KE payload with a chosen proposal that has no DH transform is ignored: the initiator offered
+  // PFS and non-PFS proposals and we preferred one without (strongSwan does the same).
 
   sa::Protocol protocol = algs->protocol;
   auto spi = sa.ctx_.data_plane.AllocateSpi(protocol);
@@ -308,7 +308,10 @@ Task::Result ChildCreateTask::ProcessResponse(const std::vector<Payload>& in) {
     return Result::kFailed;
   }
   SecureBytes g_ir;
-  if (ke_) {
+  const auto* accepted = Find<SaPayload>(in);
+  bool pfs_accepted = accepted && accepted->proposals.size() == 1 &&
+                      ProposalDhGroup(accepted->proposals.front()) != DhGroup::kNone;
+  if (ke_ && pfs_accepted) {
     if (!ke || ke->group != group_) {
       sa_.Log(LogLevel::kError, "CREATE_CHILD_SA response lacks the PFS KE");
       if (old) old->state = ChildSaState::kInstalled;

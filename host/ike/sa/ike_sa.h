@@ -148,6 +148,9 @@ class IkeSa {
   void SendDpd();
   // Removes everything at once without telling the peer (daemon shutdown or a dead peer).
   void Destroy(std::string_view reason);
+  // Queues any task (tasks.h) and starts it when the window allows: the extension point for
+  // exchanges beyond the built-in operations, and how the engine fuzzer sends crafted requests.
+  void Queue(std::unique_ptr<Task> task);
 
   IkeSaStatus Snapshot() const;
   // An exchange is outstanding or queued.
@@ -224,7 +227,6 @@ class IkeSa {
   void ScheduleChild(ChildSa& c);
   TimePoint Jitter(TimePoint base, Seconds span, Seconds rand);
 
-  void Queue(std::unique_ptr<Task> task);
   bool HasTask(std::string_view name) const;
 
   IkeContext& ctx_;

@@ -224,20 +224,38 @@ TimePoint IkeSaManager::NextDeadline() const {
 }
 
 StatusOr<uint64_t> IkeSaManager::Initiate(std::string_view name, std::string_view child) {
+  ASSIGN_OR_RETURN(IkeSa * raw, CreateInitiatorSa(name));
+  const PeerConfig& cfg = *raw->config();
+  const ChildConfig* first = nullptr;
+  for (const ChildConfig& c : cfg.children) {
+    if (child.empty() || c.name == child) {
+      first = &c;
+      break;
+    }
+  }
+  if (!child.empty() && !first) {
+    raw->Destroy("no such child");
+    Sweep();
+    return NotFoundError("no child '" + std::string(child) + "' in '" + cfg.name + "'");
+  }
+  raw->Initiate(first);
+  if (child.empty()) {
+    for (const ChildConfig& c : cfg.children) {
+      if (&c != first && c.start_action == ChildConfig::StartAction::kStart) (void)raw->CreateChild(c.name);
+    }
+  }
+  uint64_t id = raw->unique_id();
+  Sweep();
+  return id;
+}
+
+StatusOr<IkeSa*> IkeSaManager::CreateInitiatorSa(std::string_view name) {
   std::shared_ptr<const PeerConfig> cfg;
   for (const auto& c : configs_) {
     if (c->name == name) cfg = c;
   }
   if (!cfg) return NotFoundError("no connection '" + std::string(name) + "'");
   if (cfg->remote_addrs.empty()) return FailedPreconditionError("connection '" + cfg->name + "' has no remote address");
-  const ChildConfig* first = nullptr;
-  for (const ChildConfig& c : cfg->children) {
-    if (child.empty() || c.name == child) {
-      first = &c;
-      break;
-    }
-  }
-  if (!child.empty() && !first) return NotFoundError("no child '" + std::string(child) + "' in '" + cfg->name + "'");
   Endpoint remote{cfg->remote_addrs.front().first, cfg->remote_port};
   Endpoint local{cfg->local_addrs.empty() ? sa::IpAddress{} : cfg->local_addrs.front().first, cfg->local_port};
   if (cfg->local_addrs.empty()) {
@@ -251,15 +269,7 @@ StatusOr<uint64_t> IkeSaManager::Initiate(std::string_view name, std::string_vie
   auto sa = IkeSa::CreateInitiator(ctx_, next_ike_id_++, cfg, local, remote, spi);
   IkeSa* raw = sa.get();
   Add(std::move(sa));
-  raw->Initiate(first);
-  if (child.empty()) {
-    for (const ChildConfig& c : cfg->children) {
-      if (&c != first && c.start_action == ChildConfig::StartAction::kStart) (void)raw->CreateChild(c.name);
-    }
-  }
-  uint64_t id = raw->unique_id();
-  Sweep();
-  return id;
+  return raw;
 }
 
 IkeSa* IkeSaManager::Find(uint64_t ike_id) {

@@ -59,6 +59,9 @@ class IkeSaManager {
 
   // Starts connection `name` with child `child` (empty: the first child). Returns the IKE SA id.
   StatusOr<uint64_t> Initiate(std::string_view name, std::string_view child = {});
+  // An initiator IKE SA for connection `name` with nothing queued: the caller queues its own tasks
+  // (IkeSa::Queue). Initiate() is this plus IKE_SA_INIT and IKE_AUTH.
+  StatusOr<IkeSa*> CreateInitiatorSa(std::string_view name);
   Status Terminate(uint64_t ike_id);
   Status RekeyIke(uint64_t ike_id);
   Status RekeyChild(uint32_t child_id);
