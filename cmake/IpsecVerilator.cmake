@@ -7,6 +7,11 @@
 #     VARIANTS there is one model, class V<module>. Each VARIANTS entry adds a model class
 #     V<module>_<suffix> elaborated with the given parameter overrides (e.g. "l4:Lanes=4"), so one
 #     test sweeps every legal parameter set.
+#   ipsec_rtl_models(<lib> TOP <module> SOURCES <sv files> [PARAMS ...] [VARIANTS ...]
+#                    [VERILATOR_ARGS ...])
+#     A static library holding the Verilated models (same naming as ipsec_rtl_test), for when
+#     several programs (a test and a bench) drive the same models: each is Verilated once.
+#     ipsec_rtl_test(<name> MODELS <lib> TEST_SOURCES ...) then links it instead of Verilating.
 #   ipsec_rtl_lint(<name> TOP <module> SOURCES <sv files> [VLT <waiver file>] [PARAMS ...])
 #     A ctest test running `verilator --lint-only -Wall` (waivers in hw/ip/<ip>/lint/<ip>.vlt).
 #   ipsec_rtl_synth(<name> TOP <module> SOURCES <sv files> [PARAMS ...] [QUICK])
@@ -21,15 +26,15 @@ find_program(YOSYS_EXECUTABLE yosys)
 set(IPSEC_VERILATOR_COMMON_ARGS -Wall --assert -O3 --x-assign fast --x-initial fast
   -Wno-fatal --error-limit 50)
 
-function(ipsec_rtl_test name)
-  cmake_parse_arguments(A "" "TOP" "SOURCES;TEST_SOURCES;PARAMS;VARIANTS;VERILATOR_ARGS;DEPS" ${ARGN})
-  add_executable(${name} ${A_TEST_SOURCES})
+# Verilates <module> into <target> (one model, or one per VARIANTS entry).
+function(_ipsec_verilate_into target)
+  cmake_parse_arguments(A "" "TOP" "SOURCES;PARAMS;VARIANTS;VERILATOR_ARGS" ${ARGN})
   set(param_args)
   foreach(p ${A_PARAMS})
     list(APPEND param_args -G${p})
   endforeach()
   if(NOT A_VARIANTS)
-    verilate(${name} SOURCES ${A_SOURCES} TOP_MODULE ${A_TOP} PREFIX V${A_TOP}
+    verilate(${target} SOURCES ${A_SOURCES} TOP_MODULE ${A_TOP} PREFIX V${A_TOP}
       VERILATOR_ARGS ${IPSEC_VERILATOR_COMMON_ARGS} ${param_args} ${A_VERILATOR_ARGS})
   else()
     foreach(v ${A_VARIANTS})
@@ -41,9 +46,28 @@ function(ipsec_rtl_test name)
       foreach(a ${assigns})
         list(APPEND vargs -G${a})
       endforeach()
-      verilate(${name} SOURCES ${A_SOURCES} TOP_MODULE ${A_TOP} PREFIX V${A_TOP}_${suffix}
+      verilate(${target} SOURCES ${A_SOURCES} TOP_MODULE ${A_TOP} PREFIX V${A_TOP}_${suffix}
         VERILATOR_ARGS ${IPSEC_VERILATOR_COMMON_ARGS} ${vargs} ${A_VERILATOR_ARGS})
     endforeach()
+  endif()
+endfunction()
+
+function(ipsec_rtl_models lib)
+  cmake_parse_arguments(A "" "TOP" "SOURCES;PARAMS;VARIANTS;VERILATOR_ARGS" ${ARGN})
+  add_library(${lib} STATIC)
+  _ipsec_verilate_into(${lib} TOP ${A_TOP} SOURCES ${A_SOURCES} PARAMS ${A_PARAMS}
+    VARIANTS ${A_VARIANTS} VERILATOR_ARGS ${A_VERILATOR_ARGS})
+  target_compile_options(${lib} PRIVATE -g0)
+endfunction()
+
+function(ipsec_rtl_test name)
+  cmake_parse_arguments(A "" "TOP;MODELS" "SOURCES;TEST_SOURCES;PARAMS;VARIANTS;VERILATOR_ARGS;DEPS" ${ARGN})
+  add_executable(${name} ${A_TEST_SOURCES})
+  if(A_MODELS)
+    target_link_libraries(${name} PRIVATE ${A_MODELS})
+  else()
+    _ipsec_verilate_into(${name} TOP ${A_TOP} SOURCES ${A_SOURCES} PARAMS ${A_PARAMS}
+      VARIANTS ${A_VARIANTS} VERILATOR_ARGS ${A_VERILATOR_ARGS})
   endif()
   target_compile_options(${name} PRIVATE -g0 -Wno-unused-variable)
   target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR})

@@ -6,7 +6,8 @@
 // register and in_ready_o is a register output (it depends on the skid register only, not on
 // out_ready_i). Full throughput: one beat per cycle in steady state. Two entries of storage:
 // the output register and the skid register, which catches the beat accepted in the cycle the
-// consumer stalls. Only valid bits are reset; data registers are not (datapath).
+// consumer stalls. Only valid bits are reset; data registers are not (datapath). The skid register
+// is zeroed when its beat moves on, so a parked beat does not stay in it (secrets in the data).
 `default_nettype none
 
 module skid_buffer #(
@@ -48,6 +49,7 @@ module skid_buffer #(
         out_valid_d  = 1'b1;
         out_data_d   = skid_data_q;
         skid_valid_d = 1'b0;
+        skid_data_d  = '0;  // nothing lingers in the skid register (key wiping upstream)
       end else begin
         out_valid_d = in_valid_i;
         out_data_d  = in_data_i;

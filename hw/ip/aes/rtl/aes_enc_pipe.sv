@@ -246,9 +246,29 @@ module aes_enc_pipe #(
 
   always_ff @(posedge clk_i) begin
     state_q <= state_d;
-    key_a_q <= key_a_d;
-    key_b_q <= key_b_d;
     dly_q   <= dly_d;
+  end
+
+  // Key wiping: a key window register is zero unless its stage holds a valid beat (the clear is
+  // the flop's synchronous reset pin, no LUT), so no round key outlives its beat; the P0 key
+  // register loads zero without a handshake (above).
+  for (genvar j = 0; j < NumRounds; j++) begin : gen_key_wipe
+    always_ff @(posedge clk_i) begin
+      if (!valid_q[j]) begin
+        key_b_q[j * 128 +: 128] <= '0;
+      end else begin
+        key_b_q[j * 128 +: 128] <= key_b_d[j * 128 +: 128];
+      end
+    end
+    if (j < NumRounds - 1) begin : gen_a
+      always_ff @(posedge clk_i) begin
+        if (!valid_q[j]) begin
+          key_a_q[j * 128 +: 128] <= '0;
+        end else begin
+          key_a_q[j * 128 +: 128] <= key_a_d[j * 128 +: 128];
+        end
+      end
+    end
   end
 
   // -----------------------------------------------------------------------------------------------

@@ -43,6 +43,9 @@
 // may follow the previous last beat directly (zero idle cycles), because each beat carries its
 // own operands down the pipeline. Tag FIFO credits: in_ready_o is low only when every FIFO
 // entry is taken by a tag in flight or waiting, i.e. under output back-pressure.
+// Key wiping: no H power, H-derived product, accumulator or tag stays in a register once its
+// packet no longer needs it (zero outside their beat / after the copy; the tag FIFO is in flops
+// and zeroes a popped entry). See ../doc/theory_of_operation.md section 7.
 `default_nettype none
 
 module ghash_core #(
@@ -110,7 +113,8 @@ module ghash_core #(
 
   always_comb begin
     hsrc   = in_start_i ? in_hpow_i : hctx_q;
-    hctx_d = hsrc;
+    // Key wiping: the packet's H powers are dropped with its last beat.
+    hctx_d = in_last_i ? '0 : hsrc;
     uctx_d = in_start_i ? in_user_i : uctx_q;
     opb_d  = '0;
     hl_d   = '0;
@@ -128,18 +132,27 @@ module ghash_core #(
 
   always_ff @(posedge clk_i) begin
     if (rst_i) begin
-      v_a_q <= 1'b0;
+      v_a_q  <= 1'b0;
+      hctx_q <= '0;
     end else begin
       v_a_q <= accept;
+      if (accept) begin
+        hctx_q <= hctx_d;
+      end
     end
     if (accept) begin
-      hctx_q   <= hctx_d;
       uctx_q   <= uctx_d;
       opa_q    <= in_blocks_i;
-      opb_q    <= opb_d;
-      hl_a_q   <= hl_d;
       last_a_q <= in_last_i;
       user_a_q <= uctx_d;
+    end
+    // Key wiping: H-power operands exist only in the cycle after their beat (FDRE reset pin).
+    if (!accept) begin
+      opb_q  <= '0;
+      hl_a_q <= '0;
+    end else begin
+      opb_q  <= opb_d;
+      hl_a_q <= hl_d;
     end
   end
 
@@ -166,10 +179,16 @@ module ghash_core #(
         v_b_q <= v_a_q;
       end
       if (v_a_q) begin
-        s_b_q    <= ghash_pkg::gf128_reduce(ghash_pkg::diags_to_prod(diag_sum));
-        hl_b_q   <= hl_a_q;
         last_b_q <= last_a_q;
         user_b_q <= user_a_q;
+      end
+      // Key wiping: products of H powers are zero outside their beat's cycle.
+      if (!v_a_q) begin
+        s_b_q  <= '0;
+        hl_b_q <= '0;
+      end else begin
+        s_b_q  <= ghash_pkg::gf128_reduce(ghash_pkg::diags_to_prod(diag_sum));
+        hl_b_q <= hl_a_q;
       end
     end
   end else begin : gen_lane_two_stages
@@ -186,16 +205,27 @@ module ghash_core #(
         v_b_q  <= v_b1_q;
       end
       if (v_a_q) begin
-        prod_b1_q <= ghash_pkg::diags_to_prod(diag_sum);
-        hl_b1_q   <= hl_a_q;
         last_b1_q <= last_a_q;
         user_b1_q <= user_a_q;
       end
       if (v_b1_q) begin
-        s_b_q    <= ghash_pkg::gf128_reduce(prod_b1_q);
-        hl_b_q   <= hl_b1_q;
         last_b_q <= last_b1_q;
         user_b_q <= user_b1_q;
+      end
+      // Key wiping: products of H powers are zero outside their beat's cycle.
+      if (!v_a_q) begin
+        prod_b1_q <= '0;
+        hl_b1_q   <= '0;
+      end else begin
+        prod_b1_q <= ghash_pkg::diags_to_prod(diag_sum);
+        hl_b1_q   <= hl_a_q;
+      end
+      if (!v_b1_q) begin
+        s_b_q  <= '0;
+        hl_b_q <= '0;
+      end else begin
+        s_b_q  <= ghash_pkg::gf128_reduce(prod_b1_q);
+        hl_b_q <= hl_b1_q;
       end
     end
   end
@@ -218,15 +248,22 @@ module ghash_core #(
       done_q <= v_b_q && last_b_q;
     end
     if (v_b_q) begin
-      x_q      <= x_d;
       user_x_q <= user_b_q;
+    end
+    // The accumulator is cleared the cycle after it is copied into the tag FIFO (key wiping).
+    if (rst_i) begin
+      x_q <= '0;
+    end else if (v_b_q) begin
+      x_q <= x_d;
+    end else if (done_q) begin
+      x_q <= '0;
     end
   end
 
   // ---------------------------------------------------------------------------------------------
   // Tag FIFO and credits
   // ---------------------------------------------------------------------------------------------
-  logic [EntryW-1:0]  fifo_mem_q [TagFifoDepth];
+  logic [TagFifoDepth*EntryW-1:0] fifo_mem_q;  // flops: a popped tag is zeroed (key wiping)
   logic [PtrW-1:0]    wr_ptr_d, wr_ptr_q, rd_ptr_d, rd_ptr_q;
   logic [CreditW-1:0] fill_d, fill_q;       // entries written, not yet read
   logic [CreditW-1:0] credit_d, credit_q;   // entries neither written, read nor promised
@@ -261,14 +298,18 @@ module ghash_core #(
       fill_q   <= fill_d;
       credit_q <= credit_d;
     end
-    if (done_q) begin
-      fifo_mem_q[wr_ptr_q] <= {user_x_q, x_q};
+    for (int unsigned e = 0; e < TagFifoDepth; e++) begin
+      if (rst_i || (pop && rd_ptr_q == PtrW'(e))) begin
+        fifo_mem_q[e*EntryW +: EntryW] <= '0;
+      end else if (done_q && wr_ptr_q == PtrW'(e)) begin
+        fifo_mem_q[e*EntryW +: EntryW] <= {user_x_q, x_q};
+      end
     end
   end
 
   assign in_ready_o  = (credit_q != '0);
   assign out_valid_o = (fill_q != '0);
-  assign {out_user_o, out_tag_o} = fifo_mem_q[rd_ptr_q];
+  assign {out_user_o, out_tag_o} = fifo_mem_q[rd_ptr_q*EntryW +: EntryW];
 
   // ---------------------------------------------------------------------------------------------
   // Assertions (Verilator --assert; Yosys defines SYNTHESIS)

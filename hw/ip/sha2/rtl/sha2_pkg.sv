@@ -13,6 +13,9 @@ package sha2_pkg;
   localparam int unsigned WordBits   = 32;
   localparam int unsigned StateBits  = 256;
   localparam int unsigned Rounds     = 64;
+  // Width of the intermediate form of sha2_add32_pre/_post: group generate of groups 0..9,
+  // propagate of groups 1..9, and the two conditional sums.
+  localparam int unsigned AddPreBits = 10 + 9 + 2 * 32;
 
   // FIPS 180-4 §4.2.2: K[t] (first 32 bits of the fractional parts of the cube roots of the first
   // 64 primes) sits at [t*32 +: 32], so K[0] = 32'h428a2f98 is in [31:0].
@@ -77,6 +80,20 @@ package sha2_pkg;
   // Word i (0 = a/H0) of a 256-bit state vector.
   function automatic logic [31:0] state_word(input logic [StateBits-1:0] s, input int unsigned i);
     state_word = s[StateBits-WordBits*(i+1) +: WordBits];
+  endfunction
+
+  // Carry-save helpers on 32-bit rows (the value of a row set is the sum of its rows mod 2^32).
+  // Every output bit of maj3/cnt*_* depends on one column (bit i of each input) only, so each
+  // maps to one 6-input LUT; the caller shifts the higher-weight outputs.
+  function automatic logic [31:0] maj3(input logic [31:0] x, input logic [31:0] y,
+                                       input logic [31:0] z);
+    maj3 = (x & y) | (x & z) | (y & z);
+  endfunction
+
+  // 3:2 compressor: {sum row, carry row (already shifted)}.
+  function automatic logic [63:0] csa3(input logic [31:0] x, input logic [31:0] y,
+                                       input logic [31:0] z);
+    csa3 = {x ^ y ^ z, maj3(x, y, z) << 1};
   endfunction
 
   // K[t] for a round number computed at run time (a 64-entry ROM).

@@ -1,358 +1,73 @@
-// Verilated bench for aes_gcm_core, every legal Lanes value (1, 2, 4):
+// Verilated bench for aes_gcm_core, every legal Lanes value (1, 2, 4), driven by the shared
+// harness (../aes_gcm_harness.h: OpenSSL-built packets, output checking, cycle stamps):
 //   * known answers: test cases 2-4 (AES-128) and 14-16 (AES-256) of McGrew & Viega, "The
 //     Galois/Counter Mode of Operation (GCM)", revised 2005, Appendix B (same vectors as NIST's
 //     GCM spec), encrypt and decrypt, plus the decrypt of each with a corrupted tag;
-//   * OpenSSL differential: random AES-128/256 keys per packet, salt||IV, AAD 0..20 bytes (8 and 12
-//     favoured, as in ESP), text 0..2000 bytes, both directions; EVP_aes_128/256_gcm gives
-//     ciphertext and tag, and EVP_DecryptFinal_ex decides whether a (possibly corrupted) expected
-//     tag must match. H = E_K(0^128) from EVP_aes_*_ecb, H powers from the GHASH reference model;
-//   * random idle cycles on both inputs, random and bursty back-pressure on the output;
+//   * OpenSSL differential: random AES-128/256 key per packet, salt||IV, AAD and text lengths
+//     0..9000 (and ESP-like short AAD), both directions, corrupted tags; random idle cycles on
+//     both inputs, random and bursty back-pressure on the output;
 //   * every one of the 128 tag bits flipped clears the match flag; reset in mid-packet;
-//   * throughput: idle cycles per packet back to back without stalls (printed).
-// The model is built with --assert: the RTL's assertions are live.
+//   * key wiping: the RTL's key-residue flags read zero once the core is idle;
+//   * line rate: idle input cycles between back-to-back packets and bytes/clock, with the
+//     targets of the "HDL crypto cores" issue asserted at Lanes=4.
+// The models are built with --assert: the RTL's assertions are live.
 #include <gtest/gtest.h>
-#include <openssl/evp.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
-#include <memory>
-#include <random>
 #include <string>
 #include <vector>
 
-#include "Vaes_gcm_core_l1.h"
-#include "Vaes_gcm_core_l2.h"
-#include "Vaes_gcm_core_l4.h"
-#include "hw/ip/ghash/tb/ghash_ref.h"
-#include "verilated.h"
+#include "hw/ip/aes_gcm/tb/aes_gcm_harness.h"
 
 namespace ipsec::hw::aes_gcm {
 namespace {
 
-using ghash::Block;
 using ghash::BlockFromHex;
 using ghash::BytesFromHex;
-using ghash::GetBlock;
-using ghash::PutBlock;
-using ghash::ToHex;
 
-template <typename M, int L>
-struct Cfg {
-  using Model = M;
-  static constexpr int kLanes = L;
-};
-using L1 = Cfg<Vaes_gcm_core_l1, 1>;
-using L2 = Cfg<Vaes_gcm_core_l2, 2>;
-using L4 = Cfg<Vaes_gcm_core_l4, 4>;
-
-struct Packet {
-  std::vector<uint8_t> key;  // 16 or 32 bytes
-  Block j0{};
-  Block h{};
-  bool decrypt = false;
-  std::vector<uint8_t> aad, in_text, out_text;
-  Block tag{};               // expected tag output
-  Block ctx_tag{};           // expected tag given to the core (decrypt)
-  bool expect_ok = false;
-};
-
-const EVP_CIPHER* Gcm(size_t klen) { return klen == 32 ? EVP_aes_256_gcm() : EVP_aes_128_gcm(); }
-const EVP_CIPHER* Ecb(size_t klen) { return klen == 32 ? EVP_aes_256_ecb() : EVP_aes_128_ecb(); }
-
-// OpenSSL: encrypt pt -> (ct, tag) with 12-byte IV.
-void GcmEncrypt(const std::vector<uint8_t>& key, const uint8_t* iv, const std::vector<uint8_t>& aad,
-                const std::vector<uint8_t>& pt, std::vector<uint8_t>& ct, Block& tag) {
-  EVP_CIPHER_CTX* c = EVP_CIPHER_CTX_new();
-  int n = 0, total = 0;
-  ct.assign(pt.size() + 16, 0);
-  EXPECT_EQ(EVP_EncryptInit_ex(c, Gcm(key.size()), nullptr, key.data(), iv), 1);
-  if (!aad.empty()) EXPECT_EQ(EVP_EncryptUpdate(c, nullptr, &n, aad.data(), static_cast<int>(aad.size())), 1);
-  if (!pt.empty()) {
-    EXPECT_EQ(EVP_EncryptUpdate(c, ct.data(), &n, pt.data(), static_cast<int>(pt.size())), 1);
-    total = n;
-  }
-  EXPECT_EQ(EVP_EncryptFinal_ex(c, ct.data() + total, &n), 1);
-  ct.resize(pt.size());
-  EXPECT_EQ(EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, 16, tag.data()), 1);
-  EVP_CIPHER_CTX_free(c);
-}
-
-// OpenSSL: decrypt and verify; returns whether the tag authenticates.
-bool GcmDecrypt(const std::vector<uint8_t>& key, const uint8_t* iv, const std::vector<uint8_t>& aad,
-                const std::vector<uint8_t>& ct, const Block& tag, std::vector<uint8_t>& pt) {
-  EVP_CIPHER_CTX* c = EVP_CIPHER_CTX_new();
-  int n = 0, total = 0;
-  pt.assign(ct.size() + 16, 0);
-  EXPECT_EQ(EVP_DecryptInit_ex(c, Gcm(key.size()), nullptr, key.data(), iv), 1);
-  if (!aad.empty()) EXPECT_EQ(EVP_DecryptUpdate(c, nullptr, &n, aad.data(), static_cast<int>(aad.size())), 1);
-  if (!ct.empty()) {
-    EXPECT_EQ(EVP_DecryptUpdate(c, pt.data(), &n, ct.data(), static_cast<int>(ct.size())), 1);
-    total = n;
-  }
-  Block t = tag;
-  EXPECT_EQ(EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, 16, t.data()), 1);
-  const bool ok = EVP_DecryptFinal_ex(c, pt.data() + total, &n) == 1;
-  pt.resize(ct.size());
-  EVP_CIPHER_CTX_free(c);
-  return ok;
-}
-
-Block EcbBlock(const std::vector<uint8_t>& key, const Block& in) {
-  EVP_CIPHER_CTX* c = EVP_CIPHER_CTX_new();
-  Block out{};
-  int n = 0;
-  EXPECT_EQ(EVP_EncryptInit_ex(c, Ecb(key.size()), nullptr, key.data(), nullptr), 1);
-  EVP_CIPHER_CTX_set_padding(c, 0);
-  EXPECT_EQ(EVP_EncryptUpdate(c, out.data(), &n, in.data(), 16), 1);
-  EVP_CIPHER_CTX_free(c);
-  return out;
-}
-
-// Builds a packet from key, 12-byte IV, AAD and plaintext; for decrypt the core gets the
-// ciphertext and `ctx_tag` (the real tag, or one with a flipped bit when corrupt).
-Packet MakePacket(const std::vector<uint8_t>& key, const std::vector<uint8_t>& iv12,
-                  const std::vector<uint8_t>& aad, const std::vector<uint8_t>& pt, bool decrypt,
-                  bool corrupt, std::mt19937_64& rng) {
-  Packet p;
-  p.key = key;
-  std::copy(iv12.begin(), iv12.end(), p.j0.begin());
-  p.j0[15] = 1;
-  p.h = EcbBlock(key, Block{});
-  p.decrypt = decrypt;
-  p.aad = aad;
-  std::vector<uint8_t> ct;
-  GcmEncrypt(key, iv12.data(), aad, pt, ct, p.tag);
-  if (!decrypt) {
-    p.in_text = pt;
-    p.out_text = ct;
-    p.ctx_tag = p.tag;
-    p.expect_ok = false;  // out_tag_ok_o is 0 when encrypting
-    return p;
-  }
-  p.in_text = ct;
-  p.ctx_tag = p.tag;
-  if (corrupt) p.ctx_tag[rng() % 16] ^= static_cast<uint8_t>(1u << (rng() % 8));
-  std::vector<uint8_t> dec;
-  p.expect_ok = GcmDecrypt(key, iv12.data(), aad, ct, p.ctx_tag, dec);
-  EXPECT_EQ(p.expect_ok, !corrupt);
-  p.out_text = pt;
-  EXPECT_EQ(dec, pt);
-  return p;
-}
-
-struct Options {
-  double ctx_idle = 0.0;    // probability that the context is not offered in a cycle
-  double in_idle = 0.0;     // probability that no data beat is offered in a cycle
-  double ready_prob = 1.0;  // probability of out_ready_i
-  double stall_prob = 0.0;  // per cycle, probability to start a 20..300-cycle output stall
-};
-
-struct Stats {
-  uint64_t cycles = 0, in_beats = 0, out_beats = 0, ctx_beats = 0;
-};
-
-template <typename C>
+template <typename H>
 class AesGcmCoreTest : public ::testing::Test {
  protected:
-  using Model = typename C::Model;
-  static constexpr int kLanes = C::kLanes;
-  static constexpr size_t kBeatBytes = 16 * kLanes;
+  static constexpr int kLanes = H::kLanes;
 
-  AesGcmCoreTest() : ctx_(std::make_unique<VerilatedContext>()), dut_(std::make_unique<Model>(ctx_.get())) {
+  AesGcmCoreTest() : h_(Seed()) {}
+
+  static uint64_t Seed() {
     const char* seed = std::getenv("AES_GCM_SEED");
-    seed_ = seed ? std::strtoull(seed, nullptr, 0) : 0x67636dull + kLanes;
-    rng_.seed(seed_);
-    dut_->clk_i = 0;
-    dut_->rst_i = 1;
-    dut_->ctx_valid_i = 0;
-    dut_->in_valid_i = 0;
-    dut_->out_ready_i = 0;
-    for (int i = 0; i < 3; ++i) Edge();
-    dut_->rst_i = 0;
-  }
-  ~AesGcmCoreTest() override { dut_->final(); }
-
-  void Edge() {
-    dut_->clk_i = 1;
-    dut_->eval();
-    dut_->clk_i = 0;
-    dut_->eval();
+    return seed ? std::strtoull(seed, nullptr, 0) : 0x67636dull + kLanes;
   }
 
-  Block Junk() {
-    Block b{};
-    for (auto& x : b) x = static_cast<uint8_t>(rng_());
-    return b;
-  }
-
-  void DriveCtx(const Packet& p) {
-    Block k0{}, k1 = Junk();
-    std::copy(p.key.begin(), p.key.begin() + 16, k0.begin());
-    if (p.key.size() == 32) std::copy(p.key.begin() + 16, p.key.end(), k1.begin());
-    PutBlock(dut_->ctx_key_i, 1, k0);   // key bytes 0..15 at [255:128]
-    PutBlock(dut_->ctx_key_i, 0, k1);   // bytes 16..31 (junk for AES-128)
-    dut_->ctx_key256_i = p.key.size() == 32;
-    const auto hp = ghash::HPowers(p.h, kLanes);
-    for (int k = 0; k < kLanes; ++k) PutBlock(dut_->ctx_hpow_i, k, hp[k]);
-    PutBlock(dut_->ctx_j0_i, 0, p.j0);
-    dut_->ctx_decrypt_i = p.decrypt;
-    dut_->ctx_aad_len_i = static_cast<uint16_t>(p.aad.size());
-    dut_->ctx_text_len_i = static_cast<uint16_t>(p.in_text.size());
-    PutBlock(dut_->ctx_tag_i, 0, p.decrypt ? p.ctx_tag : Junk());
-  }
-
-  // Beats of a packet: AAD beats then text beats, each a byte range of one of the two.
-  static std::vector<std::pair<const std::vector<uint8_t>*, size_t>> Beats(const Packet& p) {
-    std::vector<std::pair<const std::vector<uint8_t>*, size_t>> v;
-    for (size_t o = 0; o < p.aad.size(); o += kBeatBytes) v.emplace_back(&p.aad, o);
-    for (size_t o = 0; o < p.in_text.size(); o += kBeatBytes) v.emplace_back(&p.in_text, o);
-    return v;
-  }
-
-  void DriveBeat(const std::vector<uint8_t>& src, size_t off) {
-    const size_t n = std::min(kBeatBytes, src.size() - off);
-    for (int l = 0; l < kLanes; ++l) {
-      Block b = Junk();  // junk beyond the valid bytes: the core must mask it
-      for (size_t i = 0; i < 16; ++i) {
-        if (l * 16 + i < n) b[i] = src[off + l * 16 + i];
-      }
-      PutBlock(dut_->in_data_i, l, b);
-    }
-    dut_->in_bytes_i = static_cast<uint8_t>(n);
-  }
-
+  // Runs and fails the test on the first mismatch.
   Stats Run(const std::vector<Packet>& pkts, const Options& o) {
-    Stats st;
-    std::bernoulli_distribution cidle(o.ctx_idle), didle(o.in_idle), ready(o.ready_prob), stall(o.stall_prob);
-    size_t cpkt = 0;                 // next context to send
-    size_t dpkt = 0, dbeat = 0;      // next data beat to send
-    std::vector<std::pair<const std::vector<uint8_t>*, size_t>> dbeats;
-    if (!pkts.empty()) dbeats = Beats(pkts[0]);
-    size_t opkt = 0, ooff = 0;       // output checking position
-    bool coffered = false, doffered = false;
-    uint64_t stall_left = 0, cycle = 0;
-    uint64_t limit = 100000;
-    for (auto& p : pkts) limit += 100 + 4 * (p.aad.size() + p.in_text.size());
-    auto skip_empty = [&] {
-      while (dpkt < pkts.size() && dbeat == dbeats.size()) {
-        ++dpkt;
-        dbeat = 0;
-        if (dpkt < pkts.size()) dbeats = Beats(pkts[dpkt]);
-      }
-    };
-    skip_empty();
-    while (opkt < pkts.size()) {
-      if (cycle > limit) {
-        ADD_FAILURE() << "timeout: " << opkt << "/" << pkts.size() << " packets after " << cycle << " cycles";
-        break;
-      }
-      if (!coffered && cpkt < pkts.size() && !cidle(rng_)) {
-        coffered = true;
-        DriveCtx(pkts[cpkt]);
-      }
-      if (!doffered && dpkt < pkts.size() && !didle(rng_)) {
-        doffered = true;
-        DriveBeat(*dbeats[dbeat].first, dbeats[dbeat].second);
-      }
-      dut_->ctx_valid_i = coffered;
-      dut_->in_valid_i = doffered;
-      if (stall_left == 0 && stall(rng_)) stall_left = 20 + rng_() % 281;
-      dut_->out_ready_i = stall_left == 0 && ready(rng_);
-      if (stall_left > 0) --stall_left;
-      dut_->eval();
-
-      if (coffered && dut_->ctx_ready_o) {
-        coffered = false;
-        ++cpkt;
-        ++st.ctx_beats;
-      }
-      if (doffered && dut_->in_ready_o) {
-        EXPECT_LT(dpkt, cpkt) << "data beat taken before its context";
-        doffered = false;
-        ++dbeat;
-        ++st.in_beats;
-        skip_empty();
-      }
-      if (dut_->out_valid_o && dut_->out_ready_i) {
-        ++st.out_beats;
-        const Packet& p = pkts[opkt];
-        const std::string where = "packet " + std::to_string(opkt) + " (aad " + std::to_string(p.aad.size()) +
-                                  ", text " + std::to_string(p.in_text.size()) + ", key " +
-                                  std::to_string(p.key.size()) + (p.decrypt ? ", dec" : ", enc") +
-                                  ", seed " + std::to_string(seed_) + ")";
-        if (ooff < p.out_text.size()) {
-          const size_t n = std::min(kBeatBytes, p.out_text.size() - ooff);
-          EXPECT_FALSE(dut_->out_tag_o) << "tag beat too early, " << where;
-          EXPECT_EQ(dut_->out_bytes_o, n) << where;
-          for (int l = 0; l < kLanes; ++l) {
-            const Block got = GetBlock(dut_->out_data_o, l);
-            Block exp{};
-            for (size_t i = 0; i < 16; ++i) {
-              if (l * 16 + i < n) exp[i] = p.out_text[ooff + l * 16 + i];
-            }
-            EXPECT_EQ(ToHex(got), ToHex(exp)) << "text at byte " << ooff << " lane " << l << ", " << where;
-          }
-          ooff += n;
-        } else {
-          EXPECT_TRUE(dut_->out_tag_o) << "expected the tag beat, " << where;
-          EXPECT_EQ(dut_->out_bytes_o, 16u) << where;
-          EXPECT_EQ(ToHex(GetBlock(dut_->out_data_o, 0)), ToHex(p.tag)) << "tag, " << where;
-          EXPECT_EQ(static_cast<bool>(dut_->out_tag_ok_o), p.expect_ok) << "tag_ok, " << where;
-          ++opkt;
-          ooff = 0;
-        }
-        if (::testing::Test::HasFailure()) break;
-      }
-      Edge();
-      ++cycle;
-      if (ctx_->gotFinish()) {
-        ADD_FAILURE() << "RTL assertion failed at cycle " << cycle;
-        break;
-      }
-    }
-    dut_->ctx_valid_i = 0;
-    dut_->in_valid_i = 0;
-    // Nothing extra may come out.
-    dut_->out_ready_i = 1;
-    for (int i = 0; i < 50 && !::testing::Test::HasFailure(); ++i) {
-      dut_->eval();
-      EXPECT_FALSE(dut_->out_valid_o) << "extra output beat";
-      Edge();
-    }
-    st.cycles = cycle;
+    Stats st = h_.Run(pkts, o);
+    EXPECT_EQ(st.error, "");
     return st;
   }
 
-  Packet RandomPacket(bool decrypt, bool corrupt) {
-    std::vector<uint8_t> key((rng_() & 1) ? 32 : 16), iv(12);
-    for (auto& b : key) b = static_cast<uint8_t>(rng_());
-    for (auto& b : iv) b = static_cast<uint8_t>(rng_());
+  // ESP-like: AAD 8 or 12 bytes or 0..20; text mostly 0..2000.
+  Packet SmallPacket(bool decrypt, bool corrupt) {
+    auto& rng = h_.rng();
     size_t aad_len;
-    switch (rng_() % 4) {
+    switch (rng() % 4) {
       case 0: aad_len = 8; break;
       case 1: aad_len = 12; break;
-      default: aad_len = rng_() % 21; break;
+      default: aad_len = rng() % 21; break;
     }
     size_t text_len;
-    switch (rng_() % 8) {
-      case 0: text_len = rng_() % 17; break;
-      case 1: text_len = 16 * (1 + rng_() % 8); break;
-      default: text_len = rng_() % 2001; break;
+    switch (rng() % 8) {
+      case 0: text_len = rng() % 17; break;
+      case 1: text_len = 16 * (1 + rng() % 8); break;
+      default: text_len = rng() % 2001; break;
     }
-    std::vector<uint8_t> aad(aad_len), pt(text_len);
-    for (auto& b : aad) b = static_cast<uint8_t>(rng_());
-    for (auto& b : pt) b = static_cast<uint8_t>(rng_());
-    return MakePacket(key, iv, aad, pt, decrypt, corrupt, rng_);
+    return RandomPacket(rng, aad_len, text_len, decrypt, corrupt);
   }
 
-  std::unique_ptr<VerilatedContext> ctx_;
-  std::unique_ptr<Model> dut_;
-  std::mt19937_64 rng_;
-  uint64_t seed_ = 0;
+  H h_;
 };
 
-using Configs = ::testing::Types<L1, L2, L4>;
+using Configs = ::testing::Types<HarnessL1, HarnessL2, HarnessL4>;
 TYPED_TEST_SUITE(AesGcmCoreTest, Configs);
 
 // McGrew & Viega, "The Galois/Counter Mode of Operation (GCM)", revised 2005, Appendix B:
@@ -400,6 +115,7 @@ const Kat kKats[] = {
      "76fc6ece0f4e1768cddf8853bb2d551b"},
 };
 
+
 TYPED_TEST(AesGcmCoreTest, MatchesGcmSpecTestCases) {
   std::vector<Packet> pkts;
   for (const Kat& k : kKats) {
@@ -407,7 +123,7 @@ TYPED_TEST(AesGcmCoreTest, MatchesGcmSpecTestCases) {
                aad = BytesFromHex(k.aad), ct = BytesFromHex(k.ct);
     const Block tag = BlockFromHex(k.tag);
     for (int mode = 0; mode < 3; ++mode) {  // encrypt, decrypt, decrypt with a corrupted tag
-      Packet p = MakePacket(key, iv, aad, pt, mode != 0, mode == 2, this->rng_);
+      Packet p = MakePacket(key, iv, aad, pt, mode != 0, mode == 2, this->h_.rng());
       // The published vectors, independently of OpenSSL.
       EXPECT_EQ(ToHex(p.tag), ToHex(tag)) << k.name;
       EXPECT_EQ(mode == 0 ? p.out_text : p.in_text, ct) << k.name;
@@ -422,11 +138,11 @@ TYPED_TEST(AesGcmCoreTest, MatchesOpenSslOnRandomPackets) {
   std::vector<Packet> pkts;
   int n_dec = 0, n_bad = 0;
   for (int i = 0; i < 500; ++i) {
-    const bool dec = this->rng_() & 1;
-    const bool bad = dec && (this->rng_() % 3 == 0);
+    const bool dec = this->h_.rng()() & 1;
+    const bool bad = dec && (this->h_.rng()() % 3 == 0);
     n_dec += dec;
     n_bad += bad;
-    pkts.push_back(this->RandomPacket(dec, bad));
+    pkts.push_back(this->SmallPacket(dec, bad));
   }
   Options o;
   o.ctx_idle = 0.3;
@@ -438,11 +154,42 @@ TYPED_TEST(AesGcmCoreTest, MatchesOpenSslOnRandomPackets) {
               pkts.size(), n_dec, n_bad, static_cast<unsigned long long>(st.cycles));
 }
 
-// Heavy back-pressure and long stalls: the AES output FIFO fills, credits stop the input, and the
-// context FIFO holds the next packet's context while the current one waits for its tag.
+// AAD and text lengths anywhere in 0..9000 (jumbo frames), a new AES-128/256 key every packet,
+// random input idle cycles (sometimes none) and random output back-pressure (sometimes none).
+TYPED_TEST(AesGcmCoreTest, MatchesOpenSslOnJumboPackets) {
+  auto& rng = this->h_.rng();
+  for (int round = 0; round < 3; ++round) {
+    std::vector<Packet> pkts;
+    for (int i = 0; i < 40; ++i) {
+      const bool dec = rng() & 1;
+      const bool bad = dec && (rng() % 4 == 0);
+      size_t aad_len = 0, text_len = 0;
+      switch (rng() % 4) {
+        case 0: aad_len = rng() % 9001; text_len = rng() % 9001; break;
+        case 1: aad_len = rng() % 9001; text_len = rng() % 65; break;
+        case 2: aad_len = (rng() & 1) ? 8 : 12; text_len = rng() % 9001; break;
+        default: aad_len = rng() % 33; text_len = rng() % 9001; break;
+      }
+      pkts.push_back(RandomPacket(rng, aad_len, text_len, dec, bad));
+    }
+    Options o;
+    if (round > 0) {
+      o.ctx_idle = 0.2 * round;
+      o.in_idle = 0.15 * round;
+      o.ready_prob = 1.0 - 0.25 * round;
+      o.stall_prob = 0.001 * round;
+    }
+    const Stats st = this->Run(pkts, o);
+    std::printf("[ lanes %d ] jumbo round %d: %zu packets, %llu cycles\n", TypeParam::kLanes, round, pkts.size(),
+                static_cast<unsigned long long>(st.cycles));
+  }
+}
+
+// Heavy back-pressure and long stalls: the text FIFO, the AES output FIFO, the GHASH and tag
+// FIFOs fill, credits stop the input, and the context queues hold the next packets.
 TYPED_TEST(AesGcmCoreTest, HoldsDataUnderHeavyBackPressure) {
   std::vector<Packet> pkts;
-  for (int i = 0; i < 100; ++i) pkts.push_back(this->RandomPacket(i & 1, (i % 4) == 3));
+  for (int i = 0; i < 100; ++i) pkts.push_back(this->SmallPacket(i & 1, (i % 4) == 3));
   Options o;
   o.ready_prob = 0.3;
   o.stall_prob = 0.01;
@@ -453,7 +200,7 @@ TYPED_TEST(AesGcmCoreTest, HoldsDataUnderHeavyBackPressure) {
 TYPED_TEST(AesGcmCoreTest, ClearsMatchFlagForEveryTagBit) {
   std::vector<Packet> pkts;
   for (int bit = 0; bit < 128; ++bit) {
-    Packet p = this->RandomPacket(true, false);
+    Packet p = this->SmallPacket(true, false);
     p.ctx_tag[bit / 8] ^= static_cast<uint8_t>(0x80u >> (bit % 8));
     p.expect_ok = false;
     pkts.push_back(p);
@@ -464,61 +211,146 @@ TYPED_TEST(AesGcmCoreTest, ClearsMatchFlagForEveryTagBit) {
   this->Run(pkts, o);
 }
 
-// Reset in the middle of a packet (context taken, AES beats in flight, output stalled): all state
-// is dropped and the spec test cases then pass.
-TYPED_TEST(AesGcmCoreTest, RecoversFromResetMidPacket) {
-  std::vector<uint8_t> key(32, 3), iv(12, 4), aad(12, 5), pt(1000, 6);
-  const Packet big = MakePacket(key, iv, aad, pt, false, false, this->rng_);
-  auto* dut = this->dut_.get();
-  // Offer a beat until it is taken (the handshake rules of the input ports).
+// Sends a context and the first `beats` data beats of `p` with the output stalled.
+template <typename H>
+void StartPacket(H& h, const Packet& p, size_t beats) {
+  auto* dut = h.dut();
   auto send = [&](unsigned char* valid, auto ready) {
     *valid = 1;
     for (int i = 0; i < 100; ++i) {
       dut->eval();
       const bool taken = ready();
-      this->Edge();
+      h.Edge();
       if (taken) break;
     }
     *valid = 0;
   };
   dut->out_ready_i = 0;
-  this->DriveCtx(big);
+  h.DriveCtx(p);
   send(&dut->ctx_valid_i, [&] { return dut->ctx_ready_o; });
-  this->DriveBeat(big.aad, 0);
-  send(&dut->in_valid_i, [&] { return dut->in_ready_o; });
-  for (size_t off = 0; off < 10 * TypeParam::kLanes * 16; off += TypeParam::kLanes * 16) {
-    this->DriveBeat(big.in_text, off);
+  const auto all = H::Beats(p);
+  for (size_t b = 0; b < beats && b < all.size(); ++b) {
+    h.DriveBeat(*all[b].first, all[b].second);
     send(&dut->in_valid_i, [&] { return dut->in_ready_o; });
   }
-  for (int i = 0; i < 25; ++i) this->Edge();  // AES beats reach the output side
+}
+
+std::vector<Packet> KatPackets(std::mt19937_64& rng) {
+  std::vector<Packet> pkts;
+  for (const Kat& k : kKats) {
+    pkts.push_back(MakePacket(BytesFromHex(k.key), BytesFromHex(k.iv), BytesFromHex(k.aad), BytesFromHex(k.pt),
+                              false, false, rng));
+  }
+  return pkts;
+}
+
+// Reset in the middle of a packet (context taken, AES beats in flight, output stalled): all state
+// is dropped and the spec test cases then pass.
+TYPED_TEST(AesGcmCoreTest, RecoversFromResetMidPacket) {
+  std::vector<uint8_t> key(32, 3), iv(12, 4), aad(12, 5), pt(1000, 6);
+  const Packet big = MakePacket(key, iv, aad, pt, false, false, this->h_.rng());
+  auto* dut = this->h_.dut();
+  StartPacket(this->h_, big, 11);
+  for (int i = 0; i < 25; ++i) this->h_.Edge();  // AES beats reach the output side
   dut->out_ready_i = 1;
-  for (int i = 0; i < 3; ++i) this->Edge();   // some output beats leave
+  for (int i = 0; i < 3; ++i) this->h_.Edge();   // some output beats leave
   dut->rst_i = 1;
-  for (int i = 0; i < 3; ++i) this->Edge();
+  for (int i = 0; i < 3; ++i) this->h_.Edge();
   dut->rst_i = 0;
   dut->eval();
   EXPECT_FALSE(dut->out_valid_o);
-  std::vector<Packet> pkts;
-  for (const Kat& k : kKats) {
-    pkts.push_back(MakePacket(BytesFromHex(k.key), BytesFromHex(k.iv), BytesFromHex(k.aad),
-                              BytesFromHex(k.pt), false, false, this->rng_));
-  }
-  this->Run(pkts, Options{});
+  this->Run(KatPackets(this->h_.rng()), Options{});
 }
 
-TYPED_TEST(AesGcmCoreTest, ThroughputBackToBack) {
-  for (size_t len : {0, 64, 576, 1500}) {
-    std::vector<Packet> pkts;
-    for (int i = 0; i < 20; ++i) {
-      std::vector<uint8_t> key(16, static_cast<uint8_t>(i)), iv(12, 7), aad(8, 1), pt(len, 2);
-      pkts.push_back(MakePacket(key, iv, aad, pt, i & 1, false, this->rng_));
+// Key wiping (issue "HDL crypto cores"): while a packet is in flight the residue flags see its
+// key material; once the core is idle, every register group that held a key, a round key, an
+// H power, E_K(J0) or GHASH state reads zero, and the AES output FIFO holds only flush beats.
+// Also after a reset in mid-packet.
+TYPED_TEST(AesGcmCoreTest, WipesKeyMaterialWhenIdle) {
+  auto& h = this->h_;
+  auto idle = [&](int n) {
+    h.dut()->ctx_valid_i = 0;
+    h.dut()->in_valid_i = 0;
+    h.dut()->out_ready_i = 1;
+    for (int i = 0; i < n; ++i) h.Edge();
+    h.dut()->eval();
+  };
+  // Residue bits: 0 current key, 1 input queue, 2 AES key pipeline, 3 H-power queue,
+  // 4 GHASH, 5 finalisation queue, 6 finalisation pipeline, 7 AES output FIFO/slice.
+  idle(60);
+  EXPECT_EQ(h.KeyResidue(), 0u) << "after reset";
+
+  std::vector<Packet> pkts;
+  for (int i = 0; i < 30; ++i) pkts.push_back(this->SmallPacket(i & 1, false));
+  Options o;
+  o.in_idle = 0.1;
+  o.ready_prob = 0.8;
+  this->Run(pkts, o);  // ends with 50 idle cycles
+  idle(10);
+  EXPECT_EQ(h.KeyResidue(), 0u) << "after traffic";
+
+  // Mid-packet: key material is present (the check is not vacuous) ...
+  std::vector<uint8_t> key(16, 9), iv(12, 4), aad(8, 5), pt(600, 6);
+  const Packet p = MakePacket(key, iv, aad, pt, true, false, h.rng());
+  StartPacket(h, p, 3);
+  h.dut()->eval();
+  EXPECT_NE(h.KeyResidue() & 0x0bu, 0u) << "key, input queue or H-power queue must hold the packet";
+  for (int i = 0; i < 22; ++i) h.Edge();
+  h.dut()->eval();
+  EXPECT_NE(h.KeyResidue() & 0xf0u, 0u) << "GHASH / tag path must hold the packet";
+  // ... and a reset in mid-packet leaves none behind.
+  h.dut()->rst_i = 1;
+  for (int i = 0; i < 2; ++i) h.Edge();
+  h.dut()->rst_i = 0;
+  idle(60);
+  EXPECT_EQ(h.KeyResidue(), 0u) << "after a reset in mid-packet";
+  this->Run(KatPackets(h.rng()), Options{});
+  idle(10);
+  EXPECT_EQ(h.KeyResidue(), 0u) << "after the KATs";
+}
+
+// Line rate: back-to-back ESP-like packets (AAD 8 bytes, new key every packet, alternating
+// encrypt/decrypt), no idle inputs, no back-pressure. Steady state is measured over packets
+// 4..N-1. Idle input cycles between packets must be at most one at every Lanes (zero when the
+// packet has AAD); at Lanes=4 the issue's targets are asserted: >= 60 bytes/clock at 1500-byte
+// payloads and >= 0.45 packets/clock at 64-byte payloads.
+TYPED_TEST(AesGcmCoreTest, SustainsLineRateBackToBack) {
+  constexpr int kLanes = TypeParam::kLanes;
+  auto& rng = this->h_.rng();
+  for (size_t aad_len : {8, 0}) {
+    for (size_t len : {0, 1, 64, 576, 1500}) {
+      constexpr int kPkts = 40, kSkip = 4;
+      std::vector<Packet> pkts;
+      for (int i = 0; i < kPkts; ++i) pkts.push_back(RandomPacket(rng, aad_len, len, i & 1, false));
+      const Stats st = this->Run(pkts, Options{});
+      if (!st.error.empty()) return;
+      uint64_t max_gap = 0;
+      for (int i = kSkip; i + 1 < kPkts; ++i) {
+        max_gap = std::max<uint64_t>(max_gap, st.in_first[i + 1] - st.in_last[i] - 1);
+      }
+      const double in_cyc = static_cast<double>(st.in_first[kPkts - 1] - st.in_first[kSkip]);
+      const double out_cyc = static_cast<double>(st.tag_cycle[kPkts - 1] - st.tag_cycle[kSkip]);
+      const double n = kPkts - 1 - kSkip;
+      const double bpc = n * static_cast<double>(len) / out_cyc;
+      std::printf("[ lanes %d ] AAD %2zu, text %4zu B: %.2f cycles/packet in, %.2f out, max idle gap %llu, "
+                  "%.2f text bytes/clock, %.3f packets/clock\n",
+                  kLanes, aad_len, len, in_cyc / n, out_cyc / n, static_cast<unsigned long long>(max_gap), bpc,
+                  n / out_cyc);
+      // Data beats per packet, plus one E_K(J0) beat when there is no AAD.
+      const size_t beats = (aad_len + 16 * kLanes - 1) / (16 * kLanes) + (len + 16 * kLanes - 1) / (16 * kLanes);
+      const size_t cost = std::max<size_t>(beats + (aad_len == 0 ? 1 : 0), 1);
+      // One-beat packets (no text, or AAD-less with nothing at all) are limited to ~0.7 per
+      // cycle by the 16-entry context queue (doc/theory_of_operation.md); they are printed only.
+      if (cost < 2) continue;
+      EXPECT_LE(max_gap, aad_len == 0 ? 1u : 0u) << "text " << len;
+      EXPECT_NEAR(in_cyc / n, static_cast<double>(cost), 0.01) << "text " << len;
+      // Output: text beats + tag beat per packet; the output keeps up with the input.
+      EXPECT_NEAR(out_cyc / n, static_cast<double>(std::max(cost, (len + 16 * kLanes - 1) / (16 * kLanes) + 1)),
+                  0.01)
+          << "text " << len;
+      if (kLanes == 4 && aad_len == 8 && len == 1500) EXPECT_GE(bpc, 60.0);
+      if (kLanes == 4 && aad_len == 8 && len == 64) EXPECT_GE(n / out_cyc, 0.45);
     }
-    const Stats st = this->Run(pkts, Options{});
-    const double per_pkt = static_cast<double>(st.cycles) / pkts.size();
-    const double beats = static_cast<double>(st.in_beats) / pkts.size();
-    std::printf("[ lanes %d ] text %4zu B, AAD 8 B: %.1f cycles/packet, %.1f data beats/packet, "
-                "%.1f idle cycles/packet\n",
-                TypeParam::kLanes, len, per_pkt, beats, per_pkt - beats);
   }
 }
 
