@@ -16,8 +16,10 @@ PIDS=()
 log() { printf '[interop %s] %s\n' "$(date +%T)" "$*" >&2; }
 fail() { log "FAIL: $*"; exit 1; }
 
-remember() {  # pid: signal on cleanup only if /proc/pid/exe still matches
-  PIDS+=("$1:$(readlink "/proc/$1/exe" 2>/dev/null)")
+remember() {  # remember <pid> <program>: signalled on cleanup only while /proc/pid/exe is <program>
+  # The program is named rather than read from /proc now: right after `&` the child may still be
+  # the forking shell or `ip netns exec`, and only later execs the program.
+  PIDS+=("$1:$(readlink -f "$2")")
 }
 
 cleanup() {
@@ -28,7 +30,16 @@ cleanup() {
       kill -TERM "$pid" 2>/dev/null
     fi
   done
-  sleep 0.3
+  local i
+  for i in 1 2 3 4 5 6 7 8 9 10; do  # up to 1 s for a clean exit (charon and accel-iked send DELETEs)
+    local alive=0
+    for entry in "${PIDS[@]}"; do
+      pid="${entry%%:*}"; exe="${entry#*:}"
+      [ "$(readlink "/proc/$pid/exe" 2>/dev/null)" = "$exe" ] && alive=1
+    done
+    [ $alive = 0 ] && break
+    sleep 0.1
+  done
   for entry in "${PIDS[@]}"; do
     pid="${entry%%:*}"; exe="${entry#*:}"
     if [ -n "$exe" ] && [ "$(readlink "/proc/$pid/exe" 2>/dev/null)" = "$exe" ]; then
@@ -100,7 +111,7 @@ swanctl { }
 EOC
   STRONGSWAN_CONF="$d/strongswan.conf" ip netns exec "$ns" unshare --mount --propagation private \
     sh -c "mount --bind '$d/run' /run && exec /usr/lib/ipsec/charon" >"$d/charon.out" 2>&1 &
-  remember $!
+  remember $! /usr/lib/ipsec/charon
   local i
   for i in $(seq 1 50); do
     [ -S "$d/charon.vici" ] && break
@@ -126,7 +137,7 @@ start_ours() {
   ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=4" \
   ip netns exec "$ns" "$ACCEL_IKED" --config "$d/accel-iked.conf" --control "$d/ctl" --tun "$tun" \
     --log-level "${IT_LOG:-info}" ${IKED_ARGS:-} >"$d/iked.log" 2>&1 &
-  remember $!
+  remember $! "$ACCEL_IKED"
   local i
   for i in $(seq 1 50); do
     [ -S "$d/ctl" ] && break

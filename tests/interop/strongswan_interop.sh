@@ -244,8 +244,6 @@ for s in "${@:-psk-gcm-x25519 psk-cbc-ecp256 ecdsa-certs rekey dead-peer ours-ou
   for one in $s; do
     make_namespaces
     "scenario_${one//-/_}"
-    cleanup_between=1
-    PIDS_SAVE=("${PIDS[@]}")
     cleanup
     PIDS=()
     IT_DIR="$(mktemp -d /tmp/ipsec-interop.XXXXXX)"
