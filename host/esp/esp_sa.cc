@@ -333,7 +333,9 @@ DropReason EspSa::EncapPrepare(PacketBuf& pkt, uint64_t seq, EspCryptoOp* op, ui
       bool df = false;
       if (config_.df_mode == sa::DfMode::kSet) df = true;
       else if (config_.df_mode == sa::DfMode::kCopy) df = inner.version == 4 && inner.df;
-      const uint16_t id = ip_id_++;
+      // Identification: the low 16 bits of the sequence number, unique per SA like a counter
+      // (RFC 6864 §4) and stateless, so the card computes the same value as this path.
+      const uint16_t id = static_cast<uint16_t>(seq);
       const uint16_t frag = df ? 0x4000 : 0;
       p[0] = std::byte{0x45};
       p[1] = std::byte{tos};

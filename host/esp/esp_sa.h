@@ -88,7 +88,6 @@ class EspSa {
   // Written by the data-path thread only.
   uint64_t next_seq_;
   bool seq_exhausted_ = false;
-  uint16_t ip_id_ = 0;
   sa::ReplayWindow replay_;
   sa::LifetimeTracker lifetime_;
   sa::SaCounters counters_;
