@@ -69,6 +69,14 @@ module card_ctrl #(
   output logic [767:0]             lk_rsp_params_o,
   output logic [255:0]             lk_rsp_key_o,
   output logic [31:0]              lk_rsp_salt_o,
+  output logic [511:0]             lk_rsp_hpow_o,     // GHASH key powers (sa_prep)
+
+  // esp_replay INIT for installed / deleted slots (sa_prep)
+  output logic                     ri_valid_o,
+  input  logic                     ri_ready_i,
+  output logic [$clog2(NumSa)-1:0] ri_sa_o,
+  output logic [$clog2(MaxReplayWindow):0] ri_window_o,
+  output logic                     ri_esn_o,
 
   // Counter updates
   input  logic                     cnt_valid_i,
@@ -126,8 +134,10 @@ module card_ctrl #(
   input  logic [RingPairs*8-1:0]   ring_error_code_i
 );
 
-  logic         soft_rst, table_rst, wiping;
+  logic         soft_rst, table_rst, wiping, tbl_wiping, prep_wiping;
   logic         cmd_valid, cmd_done, cmd_slot_valid, rd_params_valid, rd_cnt_valid;
+  logic         tbl_cmd_valid, tbl_done, tbl_slot_valid, lk_hold, tbl_lk_ready;
+  logic [7:0]   tbl_result;
   logic [3:0]   cmd_op;
   logic [23:0]  cmd_index;
   logic [767:0] cmd_params, rd_params;
@@ -138,6 +148,7 @@ module card_ctrl #(
   logic [2:0]   rd_state;
 
   assign table_rst = rst_i || soft_rst;
+  assign wiping    = tbl_wiping || prep_wiping;
   assign dp_rst_o  = table_rst || wiping;
 
   card_regs #(
@@ -183,27 +194,54 @@ module card_ctrl #(
   ) u_table (
     .clk_i,
     .rst_i                (table_rst),
-    .wiping_o             (wiping),
-    .cmd_valid_i          (cmd_valid),
+    .wiping_o             (tbl_wiping),
+    .cmd_valid_i          (tbl_cmd_valid),
     .cmd_op_i             (cmd_op),
     .cmd_index_i          (cmd_index),
     .cmd_params_i         (cmd_params),
     .cmd_key_i            (cmd_key),
     .cmd_salt_i           (cmd_salt),
-    .cmd_done_o           (cmd_done),
-    .cmd_result_o         (cmd_result),
-    .cmd_slot_valid_o     (cmd_slot_valid),
+    .cmd_done_o           (tbl_done),
+    .cmd_result_o         (tbl_result),
+    .cmd_slot_valid_o     (tbl_slot_valid),
     .rd_params_valid_o    (rd_params_valid),
     .rd_params_o          (rd_params),
     .rd_cnt_valid_o       (rd_cnt_valid),
     .rd_cnt_o             (rd_cnt),
     .rd_state_o           (rd_state),
-    .lk_valid_i, .lk_ready_o, .lk_index_i, .lk_rsp_valid_o, .lk_rsp_index_o, .lk_rsp_sa_valid_o,
+    .lk_valid_i           (lk_valid_i && !lk_hold),
+    .lk_ready_o           (tbl_lk_ready),
+    .lk_index_i, .lk_rsp_valid_o, .lk_rsp_index_o, .lk_rsp_sa_valid_o,
     .lk_rsp_hard_expired_o, .lk_rsp_params_o, .lk_rsp_key_o, .lk_rsp_salt_o,
     .cnt_valid_i, .cnt_ready_o, .cnt_index_i, .cnt_kind_i, .cnt_bytes_i, .cnt_seq_i,
     .seq_valid_i, .seq_ready_o, .seq_index_i, .seq_rsp_valid_o, .seq_rsp_index_o, .seq_rsp_ok_o,
     .seq_rsp_exhausted_o, .seq_rsp_seq_o,
     .ev_valid_o, .ev_ready_i, .ev_kind_o, .ev_sa_index_o, .ev_dir_o, .ev_info_o
+  );
+
+  assign lk_ready_o = tbl_lk_ready && !lk_hold;
+
+  sa_prep #(.NumSa(NumSa), .MaxReplayWindow(MaxReplayWindow)) u_prep (
+    .clk_i,
+    .rst_i            (table_rst),
+    .wiping_o         (prep_wiping),
+    .cmd_valid_i      (cmd_valid),
+    .cmd_op_i         (cmd_op),
+    .cmd_index_i      (cmd_index),
+    .cmd_params_i     (cmd_params),
+    .cmd_key_i        (cmd_key),
+    .tbl_cmd_valid_o  (tbl_cmd_valid),
+    .tbl_done_i       (tbl_done),
+    .tbl_result_i     (tbl_result),
+    .tbl_slot_valid_i (tbl_slot_valid),
+    .done_o           (cmd_done),
+    .result_o         (cmd_result),
+    .slot_valid_o     (cmd_slot_valid),
+    .lk_hold_o        (lk_hold),
+    .lk_fire_i        (lk_valid_i && lk_ready_o),
+    .lk_index_i,
+    .lk_hpow_o        (lk_rsp_hpow_o),
+    .ri_valid_o, .ri_ready_i, .ri_sa_o, .ri_window_o, .ri_esn_o
   );
 
 endmodule

@@ -21,6 +21,8 @@
 #include <type_traits>
 #include <vector>
 
+#include <openssl/evp.h>
+
 #include "Vcard_ctrl_dflt.h"
 #include "Vcard_ctrl_small.h"
 #include "ipsec_accel/card_regs.h"
@@ -91,12 +93,50 @@ void SetBits(T& t, unsigned lsb, unsigned width, uint64_t v) {
   t = static_cast<T>((static_cast<uint64_t>(t) & ~mask) | ((v << lsb) & mask));
 }
 
+// GHASH key powers H, H^2, H^3, H^4 with H = AES_K(0^128), as sa_prep must compute them:
+// OpenSSL for the AES (SP 800-38D's H) and SP 800-38D Algorithm 1 for the products.
+using Block = std::array<uint8_t, 16>;
+Block GfMul(const Block& x, const Block& y) {
+  Block z{}, v = y;
+  for (int i = 0; i < 128; ++i) {
+    if ((x[i / 8] >> (7 - i % 8)) & 1) {
+      for (int k = 0; k < 16; ++k) z[k] ^= v[k];
+    }
+    const bool lsb = v[15] & 1;
+    for (int k = 15; k > 0; --k) v[k] = static_cast<uint8_t>((v[k] >> 1) | (v[k - 1] << 7));
+    v[0] >>= 1;
+    if (lsb) v[0] ^= 0xe1;
+  }
+  return z;
+}
+std::array<uint8_t, 64> HPowers(const std::array<uint8_t, 32>& key, bool aes256) {
+  Block h{}, zero{};
+  EVP_CIPHER_CTX* c = EVP_CIPHER_CTX_new();
+  int len = 0;
+  EVP_EncryptInit_ex(c, aes256 ? EVP_aes_256_ecb() : EVP_aes_128_ecb(), nullptr, key.data(), nullptr);
+  EVP_CIPHER_CTX_set_padding(c, 0);
+  EVP_EncryptUpdate(c, h.data(), &len, zero.data(), 16);
+  EVP_CIPHER_CTX_free(c);
+  std::array<uint8_t, 64> out{};
+  Block p = h;
+  for (int k = 0; k < 4; ++k) {
+    std::copy(p.begin(), p.end(), out.begin() + 16 * k);
+    p = GfMul(p, h);
+  }
+  return out;
+}
+
 struct LkRsp {
   uint32_t index;
   bool sa_valid, hard_expired;
   SaParams::Bytes params;
   std::array<uint8_t, 32> key;
   std::array<uint8_t, 4> salt;
+  std::array<uint8_t, 64> hpow;  // H^(k+1) in bytes [16k, 16k+16), FIPS byte order
+};
+struct ReplayInit {
+  uint32_t sa, window;
+  bool esn;
 };
 struct SeqRsp {
   uint32_t index;
@@ -165,6 +205,7 @@ class Bench {
     m.lk_valid_i = !lk_q.empty() && Chance(dp_pct);
     if (!lk_q.empty()) m.lk_index_i = lk_q.front();
     m.ev_ready_i = Chance(ev_ready_pct);
+    m.ri_ready_i = Chance(dp_pct);
 
     m.clk_i = 0;
     m.eval();
@@ -185,6 +226,9 @@ class Bench {
     const bool seq_fire = m.seq_valid_i && m.seq_ready_o;
     const bool lk_fire = m.lk_valid_i && m.lk_ready_o;
     if (m.lk_rsp_valid_o) lk_rsp.push_back(SampleLookup());
+    if (m.ri_valid_o && m.ri_ready_i) {
+      inits.push_back({static_cast<uint32_t>(m.ri_sa_o), static_cast<uint32_t>(m.ri_window_o), m.ri_esn_o != 0});
+    }
     if (m.seq_rsp_valid_o) {
       seq_rsp.push_back({static_cast<uint32_t>(m.seq_rsp_index_o), m.seq_rsp_ok_o != 0,
                          m.seq_rsp_exhausted_o != 0, static_cast<uint64_t>(m.seq_rsp_seq_o)});
@@ -383,6 +427,7 @@ class Bench {
   std::vector<LkRsp> lk_rsp;
   std::vector<SeqRsp> seq_rsp;
   std::vector<Event> events;
+  std::vector<ReplayInit> inits;
   std::vector<std::pair<uint32_t, uint64_t>> doorbells;
   std::vector<uint32_t> arms;
   uint64_t dp_rst_cycles = 0;
@@ -398,6 +443,12 @@ class Bench {
     for (unsigned i = 0; i < 96; ++i) r.params[i] = std::byte(static_cast<uint8_t>(Bits(m.lk_rsp_params_o, 8 * i, 8)));
     for (unsigned i = 0; i < 32; ++i) r.key[i] = static_cast<uint8_t>(Bits(m.lk_rsp_key_o, 8 * i, 8));
     for (unsigned i = 0; i < 4; ++i) r.salt[i] = static_cast<uint8_t>(Bits(m.lk_rsp_salt_o, 8 * i, 8));
+    // hpow: H^(k+1) at [k*128 +: 128] with byte 0 of each at the top.
+    for (unsigned k = 0; k < 4; ++k) {
+      for (unsigned j = 0; j < 16; ++j) {
+        r.hpow[16 * k + j] = static_cast<uint8_t>(Bits(m.lk_rsp_hpow_o, k * 128 + 120 - 8 * j, 8));
+      }
+    }
     return r;
   }
 
@@ -654,6 +705,7 @@ TYPED_TEST(CardCtrlTest, SoftResetClearsRegistersAndWipesTable) {
   LkRsp r = b.Lookup(slot);
   EXPECT_FALSE(r.sa_valid);
   EXPECT_EQ(r.key, (std::array<uint8_t, 32>{}));
+  EXPECT_EQ(r.hpow, (std::array<uint8_t, 64>{})) << "GHASH key powers survive the reset wipe";
   EXPECT_EQ(Bench<TypeParam>::Result(b.Command(SaCmd::kReadParams, slot)), SaResult::kNotValid);
   EXPECT_EQ(b.ReadCounters(slot).seq, 0u);
 }
@@ -675,6 +727,11 @@ TYPED_TEST(CardCtrlTest, InstallReadParamsAndKeysAreWriteOnly) {
     ASSERT_EQ(Bench<TypeParam>::Result(st), SaResult::kOk);
     EXPECT_EQ(field::kSaStatusValid.Get(st), 1u);
     EXPECT_TRUE(b.KeyRegistersReadZero());
+    // sa_prep initialised the slot's replay window (inbound) or cleared it (outbound).
+    ASSERT_FALSE(b.inits.empty());
+    EXPECT_EQ(b.inits.back().sa, slot);
+    EXPECT_EQ(b.inits.back().window, dir == Dir::kInbound ? p.replay_window : 0u);
+    EXPECT_EQ(b.inits.back().esn, p.esn);
     installed[slot] = {p, key, salt};
   }
   for (auto& [slot, v] : installed) {
@@ -696,6 +753,8 @@ TYPED_TEST(CardCtrlTest, InstallReadParamsAndKeysAreWriteOnly) {
     EXPECT_EQ(r.key, key);
     EXPECT_EQ(r.salt, salt);
     EXPECT_EQ(r.params, p.Encode());
+    // sa_prep: the GHASH key powers of this key (OpenSSL + SP 800-38D Algorithm 1).
+    EXPECT_EQ(r.hpow, HPowers(key, p.suite == Suite::kAesGcm256)) << "slot " << slot;
   }
   // A slot beyond the table is refused on both sides.
   EXPECT_FALSE(b.Lookup(n).sa_valid);
@@ -719,6 +778,10 @@ TYPED_TEST(CardCtrlTest, DeleteWipesKeyMaterialAndInvalidates) {
   EXPECT_EQ(r.key, (std::array<uint8_t, 32>{}));
   EXPECT_EQ(r.salt, (std::array<uint8_t, 4>{}));
   EXPECT_EQ(r.params, SaParams::Bytes{});
+  EXPECT_EQ(r.hpow, (std::array<uint8_t, 64>{})) << "GHASH key powers survive delete";
+  ASSERT_FALSE(b.inits.empty());
+  EXPECT_EQ(b.inits.back().sa, slot);
+  EXPECT_EQ(b.inits.back().window, 0u) << "delete leaves a replay window behind";
   EXPECT_EQ(Bench<TypeParam>::Result(b.Command(SaCmd::kReadParams, slot)), SaResult::kNotValid);
   Counters c = b.ReadCounters(slot);
   EXPECT_EQ(c.packets, 0u);
