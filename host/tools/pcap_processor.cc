@@ -12,6 +12,7 @@
 #include "host/common/bytes.h"
 #include "host/common/ip.h"
 #include "host/common/packet_buf.h"
+#include "host/tools/card_transform.h"
 
 namespace ipsec::tools {
 namespace {
@@ -172,7 +173,16 @@ StatusOr<ProcessStats> ProcessPcap(const ProcessOptions& opts, std::vector<sa::S
     return InvalidArgumentError("burst must be 1.." + std::to_string(kMaxBurst));
   }
   const auto t0 = std::chrono::steady_clock::now();
-  ASSIGN_OR_RETURN(std::unique_ptr<SaTransform> transform, MakeSaTransform(opts.op, std::move(sas), opts.provider));
+  std::unique_ptr<SaTransform> transform;
+  const CardTransform* card = nullptr;  // set when a device runs the packets
+  if (opts.device.empty()) {
+    ASSIGN_OR_RETURN(transform, MakeSaTransform(opts.op, std::move(sas), opts.provider));
+  } else {
+    ASSIGN_OR_RETURN(std::unique_ptr<CardTransform> c,
+                     CardTransform::Create(opts.op, std::move(sas), opts.device, opts.burst));
+    card = c.get();
+    transform = std::move(c);
+  }
   if (transform->MaxHeadroom() + kMaxL2 > kHeadroom) return InternalError("transform needs more headroom than reserved");
 
   char errbuf[PCAP_ERRBUF_SIZE] = {};
@@ -244,6 +254,9 @@ StatusOr<ProcessStats> ProcessPcap(const ProcessOptions& opts, std::vector<sa::S
     transform->Process(std::span<PacketBuf* const>(ptrs.data(), n), std::span<sa::DropReason>(status.data(), n));
     st.process_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - p0).count();
     ++st.bursts;
+    if (card != nullptr && !card->failure().ok()) {
+      return UnavailableError("--device " + opts.device + ": " + card->failure().message());
+    }
 
     for (size_t i = 0; i < n; ++i) {
       if (status[i] != sa::DropReason::kOk) {
@@ -271,6 +284,7 @@ StatusOr<ProcessStats> ProcessPcap(const ProcessOptions& opts, std::vector<sa::S
   if (pcap_dump_flush(out.get()) != 0) return DataLossError("error writing " + opts.output_path);
   out.reset();
   st.provider = transform->provider();
+  if (card != nullptr) st.device = card->device_name();
   st.sas = transform->Reports();
   st.elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return st;
@@ -282,8 +296,8 @@ std::string FormatStats(const ProcessStats& s, Operation op, bool per_sa) {
     o += "  " + Pad(std::string(label), 20) + value + "\n";
   };
   o += std::string("ipsec-pcap ") + (op == Operation::kEncap ? "encap" : "decap") + ": provider " +
-       std::string(crypto::ProviderName(s.provider)) + ", " + LinkTypeName(s.input_linktype) + " in, " +
-       LinkTypeName(s.output_linktype) + " out\n";
+       (s.device.empty() ? std::string(crypto::ProviderName(s.provider)) : s.device) + ", " +
+       LinkTypeName(s.input_linktype) + " in, " + LinkTypeName(s.output_linktype) + " out\n";
   line("frames read", std::to_string(s.frames));
   line("non-IP (skipped)", std::to_string(s.non_ip));
   line("packets in", std::to_string(s.packets_in) + " (" + std::to_string(s.bytes_in) + " bytes)");
@@ -332,7 +346,7 @@ std::string FormatStatsJson(const ProcessStats& s, Operation op, bool per_sa) {
   };
   std::string o = "{";
   o += "\"operation\": \"" + std::string(op == Operation::kEncap ? "encap" : "decap") + "\"";
-  o += ", \"provider\": \"" + std::string(crypto::ProviderName(s.provider)) + "\"";
+  o += ", \"provider\": \"" + (s.device.empty() ? std::string(crypto::ProviderName(s.provider)) : s.device) + "\"";
   o += ", \"input_linktype\": \"" + LinkTypeName(s.input_linktype) + "\"";
   o += ", \"output_linktype\": \"" + LinkTypeName(s.output_linktype) + "\"";
   o += ", \"frames\": " + std::to_string(s.frames);

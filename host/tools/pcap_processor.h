@@ -37,6 +37,10 @@ struct ProcessOptions {
   std::string output_path;
   crypto::Provider provider = crypto::Provider::kAuto;
   size_t burst = 32;  // 1..kMaxBurst
+  // Device spec for OpenDevice ("soft", "soft:<options>", "sim", ...): the packets go through the
+  // card driver on that device (CardTransform, card_transform.h) instead of the software ESP
+  // path. Empty: the software path. `provider` does not apply to a device.
+  std::string device;
 };
 
 struct ProcessStats {
@@ -53,14 +57,16 @@ struct ProcessStats {
   int input_linktype = 0;
   int output_linktype = 0;
   crypto::Provider provider = crypto::Provider::kAuto;
+  std::string device;  // "card:<backend>" when a device ran the packets; shown instead of provider
   std::vector<SaReport> sas;
 
   uint64_t total_drops() const;
 };
 
-// Runs the capture at opts.input_path through the transform MakeSaTransform builds from `sas`,
-// writing opts.output_path. Dropped packets are counted, never fatal; errors are configuration
-// (bad SA set, burst out of range, unsupported link type) or I/O problems.
+// Runs the capture at opts.input_path through the transform MakeSaTransform builds from `sas` (or,
+// with opts.device, the CardTransform on that device), writing opts.output_path. Dropped packets
+// are counted, never fatal; errors are configuration (bad SA set, burst out of range, unsupported
+// link type, unknown device), I/O problems, or a card that stopped completing requests.
 [[nodiscard]] StatusOr<ProcessStats> ProcessPcap(const ProcessOptions& opts, std::vector<sa::SaFile> sas);
 
 // Human-readable summary; `per_sa` adds each SA's counters.
