@@ -11,14 +11,14 @@
 // wipe_i zero every entry and empty the FIFO. Cost: Depth x Width flops (against distributed RAM
 // for fifo_sync): keep Depth small.
 //
-// in_ready_o and out_valid_o are flops (same counter scheme as fifo_sync); out_data_o is zero
-// while the FIFO is empty.
+// in_ready_o and out_valid_o are flops (set from the occupancy and this cycle's handshakes, as in
+// fifo_sync); the occupancy is one-hot (Depth + 1 flops), so a pop reaches the storage flops
+// through two LUT levels at most. out_data_o is zero while the FIFO is empty.
 `default_nettype none
 
 module fifo_wipe #(
   parameter int unsigned Width = 32,  // payload bits
-  parameter int unsigned Depth = 4,   // entries, >= 2
-  localparam int unsigned CntW = $clog2(Depth + 1)
+  parameter int unsigned Depth = 4    // entries, >= 2
 ) (
   input  logic             clk_i,
   input  logic             rst_i,        // synchronous, active high: empties and zeroes
@@ -40,11 +40,15 @@ module fifo_wipe #(
     $fatal(1, "fifo_wipe: Width must be at least 1");
   end
 
+  // Occupancy as a one-hot vector: occ_q[k] = the FIFO holds k entries. Every decode below is
+  // then a few flops wide, so the write select and the flags are one LUT after push/pop and
+  // the entry update (select + 2:1 data multiplexer) fits in one more: no count comparison or
+  // adder sits between a pop and the storage flops.
   logic [Depth*Width-1:0] mem_d, mem_q;
-  logic [CntW-1:0]        count_d, count_q;
+  logic [Depth:0]         occ_d, occ_q;
   logic                   not_full_q, not_empty_q, not_full_d, not_empty_d;
   logic                   push, pop, clear;
-  logic [CntW-1:0]        widx;              // entry written by a push (after a shift)
+  logic [Depth-1:0]       wsel;              // entry written by a push (after a shift)
 
   assign in_ready_o  = not_full_q;
   assign out_valid_o = not_empty_q;
@@ -52,11 +56,12 @@ module fifo_wipe #(
   assign push        = in_valid_i && not_full_q;
   assign pop         = not_empty_q && out_ready_i;
   assign clear       = rst_i || wipe_i;
-  assign widx        = pop ? count_q - CntW'(1) : count_q;
 
   always_comb begin
     for (int unsigned i = 0; i < Depth; i++) begin
-      if (push && widx == CntW'(i)) begin
+      // A push writes entry count (count - 1 when a pop shifts in the same cycle).
+      wsel[i] = push && (pop ? occ_q[i+1] : occ_q[i]);
+      if (wsel[i]) begin
         mem_d[i*Width +: Width] = in_data_i;
       end else if (pop) begin
         mem_d[i*Width +: Width] = (i + 1 < Depth) ? mem_q[(i+1)*Width +: Width] : '0;
@@ -64,19 +69,24 @@ module fifo_wipe #(
         mem_d[i*Width +: Width] = mem_q[i*Width +: Width];
       end
     end
-    count_d     = count_q + CntW'(push) - CntW'(pop);
-    not_empty_d = push || (count_q > CntW'(1)) || (count_q == CntW'(1) && !pop);
-    not_full_d  = !((count_q == CntW'(Depth) && !pop) ||
-                    (count_q == CntW'(Depth - 1) && push && !pop));
+    if (push && !pop) begin
+      occ_d = {occ_q[Depth-1:0], 1'b0};
+    end else if (pop && !push) begin
+      occ_d = {1'b0, occ_q[Depth:1]};
+    end else begin
+      occ_d = occ_q;
+    end
+    not_empty_d = push || !(occ_q[0] || (occ_q[1] && pop));
+    not_full_d  = !((occ_q[Depth] && !pop) || (occ_q[Depth-1] && push && !pop));
   end
 
   always_ff @(posedge clk_i) begin
     if (clear) begin
-      count_q     <= '0;
+      occ_q       <= (Depth + 1)'(1);
       not_full_q  <= 1'b1;
       not_empty_q <= 1'b0;
     end else begin
-      count_q     <= count_d;
+      occ_q       <= occ_d;
       not_full_q  <= not_full_d;
       not_empty_q <= not_empty_d;
     end
@@ -93,19 +103,21 @@ module fifo_wipe #(
   end
 
 `ifndef SYNTHESIS
-  // Flags agree with the counter; entries past the count are zero (nothing popped lingers).
-  logic stale;
+  // Flags agree with the occupancy, which is one-hot; entries past the count are zero (nothing
+  // popped lingers). Entry i is free iff the count is at most i.
+  logic stale, free;
   always_comb begin
     stale = 1'b0;
+    free  = 1'b0;
     for (int unsigned i = 0; i < Depth; i++) begin
-      if (CntW'(i) >= count_q && mem_q[i*Width +: Width] != '0) stale = 1'b1;
+      free = free || occ_q[i];
+      if (free && mem_q[i*Width +: Width] != '0) stale = 1'b1;
     end
   end
   always_ff @(posedge clk_i) begin
     if (!clear) begin
-      assert (count_q <= CntW'(Depth) && not_empty_q == (count_q != '0) &&
-              not_full_q == (count_q != CntW'(Depth)))
-        else $error("fifo_wipe: flags and counter disagree (%m)");
+      assert ($onehot(occ_q) && not_empty_q == !occ_q[0] && not_full_q == !occ_q[Depth])
+        else $error("fifo_wipe: flags and occupancy disagree (%m)");
       assert (!stale) else $error("fifo_wipe: a free entry is not zero (%m)");
     end
   end

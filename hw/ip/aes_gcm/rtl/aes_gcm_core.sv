@@ -371,7 +371,7 @@ module aes_gcm_core #(
 
   logic [DataW-1:0]  byte_mask, in_masked, res_masked;
   logic [CountW-1:0] o_blocks;
-  logic              post_ok, post_go;
+  logic              post_ok, post_go, post_first_go;
   logic              gh_in_valid, gh_in_ready;
   logic [DataW-1:0]  gh_in_blocks;
   logic [CountW-1:0] gh_in_count;
@@ -380,6 +380,8 @@ module aes_gcm_core #(
   logic              unused_gh_user;
   logic              tf_in_valid, tf_in_ready, tf_out_valid, tf_out_ready;
   logic [TextW-1:0]  tf_in_data, tf_out_data;
+  logic              th_valid, th_ready;     // text FIFO head slice (flops) into the merger
+  logic [TextW-1:0]  th_data;
   logic              fq_in_ready, fq_out_valid, fq_out_ready;
   logic [FinqW-1:0]  fq_in_data, fq_out_data;
 
@@ -396,6 +398,10 @@ module aes_gcm_core #(
   assign post_ok       = gh_in_ready && tf_in_ready && fq_in_ready;
   assign aes_out_ready = post_ok || o_flush;
   assign post_go       = aes_out_valid && !o_flush && post_ok;
+  // A packet's first beat moves (o_first is never set on a flush beat: first_q is clear while
+  // no packet is current). Written without o_flush so that the postq pop and the finq push are
+  // one LUT of flops (valid, first, the three readies).
+  assign post_first_go = aes_out_valid && o_first && post_ok;
 
   // GHASH over the AAD and ciphertext blocks only (the length block is added in the fin
   // pipeline). A J0 beat (packet without AAD) sends one zero block, which leaves GHASH at zero:
@@ -423,7 +429,7 @@ module aes_gcm_core #(
 
   // The packet's context leaves postq with its first beat; what the tag needs goes to finq
   // together with E_K(J0) (lane 0 of that beat).
-  assign postq_out_ready = post_go && o_first;
+  assign postq_out_ready = post_first_go;
   assign fq_in_data      = {p_hpow[127:0], aes_out_block[127:0], p_tag, o_dec, p_aad_len, p_text_len};
 
   fifo_wipe #(.Width(FinqW), .Depth(FinqDepth)) u_finq (
@@ -431,7 +437,7 @@ module aes_gcm_core #(
     .rst_i,
     .wipe_i      (1'b0),
     .in_data_i   (fq_in_data),
-    .in_valid_i  (post_go && o_first),
+    .in_valid_i  (post_first_go),
     .in_ready_o  (fq_in_ready),
     .out_data_o  (fq_out_data),
     .out_valid_o (fq_out_valid),
@@ -454,12 +460,30 @@ module aes_gcm_core #(
     .out_ready_i (tf_out_ready)
   );
 
+  // Register slice on the text FIFO's read side: the merger decides from flops (the head beat's
+  // tag_only / end flags), not from the LUTRAM read, so the read, the merger's select and the
+  // FIFO pop are never in one cycle (the read mux alone is 3 levels in the generic mapping).
+  skid_buffer #(.Width(TextW)) u_text_head (
+    .clk_i,
+    .rst_i,
+    .in_data_i   (tf_out_data),
+    .in_valid_i  (tf_out_valid),
+    .in_ready_o  (tf_out_ready),
+    .out_data_o  (th_data),
+    .out_valid_o (th_valid),
+    .out_ready_i (th_ready)
+  );
+
   // ---------------------------------------------------------------------------------------------
-  // Finalisation pipeline: tag = (X' ^ L) * H ^ E_K(J0), one packet per cycle, 3 stages, no
+  // Finalisation pipeline: tag = (X' ^ L) * H ^ E_K(J0), one packet per cycle, 4 stages, no
   // stall (credits on the tag FIFO). Each stage register is zero unless it holds a packet.
   //   f0  register X' ^ L, H, E_K(J0), expected tag, decrypt
-  //   f1  carry-less product (X' ^ L) (x) H, unreduced
-  //   f2  reduction, xor E_K(J0) -> tag; the comparison is on the tag FIFO's write port
+  //   fp  the 16 32x32-bit carry-less limb products of (X' ^ L) and H (each bit an xor of up
+  //       to 32 ands: 3 LUT levels)
+  //   f1  their sum, the unreduced 255-bit product (each bit an xor of up to 8 limb-product bits)
+  //       (one 128x128 product in a single stage mapped to 7 levels in the whole core)
+  //   f2  reduction, xor E_K(J0) -> tag, and tag ^ expected tag; the match (a NOR of that) is
+  //       on the tag FIFO's write port
   // ---------------------------------------------------------------------------------------------
   logic [127:0]      fq_h, fq_ej0, fq_exp;
   logic              fq_dec;
@@ -476,20 +500,41 @@ module aes_gcm_core #(
   assign fq_out_ready = gh_out_valid && fin_credit_q != '0;
   assign fin_go       = gh_out_valid && fq_out_valid && fin_credit_q != '0;
 
-  logic                        f0_v_q, f1_v_q, f2_v_q;
-  logic [127:0]                f0_xl_q, f0_h_q, f0_ej0_q, f0_exp_q, f1_ej0_q, f1_exp_q;
-  logic [127:0]                f2_tag_q, f2_exp_q;
-  logic                        f0_dec_q, f1_dec_q, f2_dec_q;
+  localparam int unsigned NLimbs    = ghash_pkg::NLimbs;
+  localparam int unsigned LimbW     = ghash_pkg::LimbW;
+  localparam int unsigned LimbProdW = ghash_pkg::LimbProdW;
+  localparam int unsigned PpW       = NLimbs * NLimbs * LimbProdW;
+
+  logic                        f0_v_q, fp_v_q, f1_v_q, f2_v_q;
+  logic [127:0]                f0_xl_q, f0_h_q, f0_ej0_q, f0_exp_q, fp_ej0_q, fp_exp_q;
+  logic [127:0]                f1_ej0_q, f1_exp_q, f2_tag_q, f2_diff_q;
+  logic                        f0_dec_q, fp_dec_q, f1_dec_q, f2_dec_q;
+  logic [PpW-1:0]              fp_pp_d, fp_pp_q;    // limb product (i, j) at [(i*NLimbs+j)*LimbProdW]
+  logic [ghash_pkg::NDiags*LimbProdW-1:0] fp_diags;
   logic [ghash_pkg::ProdW-1:0] f1_prod_q;
+
+  always_comb begin
+    fp_diags = '0;
+    for (int unsigned i = 0; i < NLimbs; i++) begin
+      for (int unsigned j = 0; j < NLimbs; j++) begin
+        fp_pp_d[(i*NLimbs+j)*LimbProdW +: LimbProdW] =
+            ghash_pkg::clmul32(f0_xl_q[i*LimbW +: LimbW], f0_h_q[j*LimbW +: LimbW]);
+        fp_diags[(i+j)*LimbProdW +: LimbProdW] = fp_diags[(i+j)*LimbProdW +: LimbProdW]
+            ^ fp_pp_q[(i*NLimbs+j)*LimbProdW +: LimbProdW];
+      end
+    end
+  end
 
   always_ff @(posedge clk_i) begin
     if (rst_i) begin
       f0_v_q <= 1'b0;
+      fp_v_q <= 1'b0;
       f1_v_q <= 1'b0;
       f2_v_q <= 1'b0;
     end else begin
       f0_v_q <= fin_go;
-      f1_v_q <= f0_v_q;
+      fp_v_q <= f0_v_q;
+      f1_v_q <= fp_v_q;
       f2_v_q <= f1_v_q;
     end
     if (rst_i || !fin_go) begin
@@ -506,28 +551,41 @@ module aes_gcm_core #(
       f0_dec_q <= fq_dec;
     end
     if (rst_i || !f0_v_q) begin
+      fp_pp_q  <= '0;
+      fp_ej0_q <= '0;
+      fp_exp_q <= '0;
+      fp_dec_q <= 1'b0;
+    end else begin
+      fp_pp_q  <= fp_pp_d;
+      fp_ej0_q <= f0_ej0_q;
+      fp_exp_q <= f0_exp_q;
+      fp_dec_q <= f0_dec_q;
+    end
+    if (rst_i || !fp_v_q) begin
       f1_prod_q <= '0;
       f1_ej0_q  <= '0;
       f1_exp_q  <= '0;
       f1_dec_q  <= 1'b0;
     end else begin
-      f1_prod_q <= ghash_pkg::clmul128(f0_xl_q, f0_h_q);
-      f1_ej0_q  <= f0_ej0_q;
-      f1_exp_q  <= f0_exp_q;
-      f1_dec_q  <= f0_dec_q;
+      f1_prod_q <= ghash_pkg::diags_to_prod(fp_diags);
+      f1_ej0_q  <= fp_ej0_q;
+      f1_exp_q  <= fp_exp_q;
+      f1_dec_q  <= fp_dec_q;
     end
     if (rst_i || !f1_v_q) begin
-      f2_tag_q <= '0;
-      f2_exp_q <= '0;
+      f2_tag_q  <= '0;
+      f2_diff_q <= '0;
       f2_dec_q <= 1'b0;
     end else begin
-      f2_tag_q <= ghash_pkg::gf128_reduce(f1_prod_q) ^ f1_ej0_q;
-      f2_exp_q <= f1_exp_q;
+      f2_tag_q  <= ghash_pkg::gf128_reduce(f1_prod_q) ^ f1_ej0_q;
+      // tag ^ expected tag, so that the match on the tag FIFO's write port is a 128-input NOR
+      // (3 LUT levels) rather than an equality after a register (xor + and tree).
+      f2_diff_q <= ghash_pkg::gf128_reduce(f1_prod_q) ^ f1_ej0_q ^ f1_exp_q;
       f2_dec_q <= f1_dec_q;
     end
   end
 
-  assign tq_in_data   = {f2_dec_q && (f2_tag_q == f2_exp_q), f2_tag_q};
+  assign tq_in_data   = {f2_dec_q && (f2_diff_q == '0), f2_tag_q};
   assign fin_credit_d = fin_credit_q - TagCntW'(fin_go) + TagCntW'(tq_out_valid && tq_out_ready);
 
   always_ff @(posedge clk_i) begin
@@ -558,28 +616,28 @@ module aes_gcm_core #(
   logic              tag_phase_d, tag_phase_q, want_tag;
   logic              sk_in_valid, sk_in_ready;
   logic [OutW-1:0]   sk_in_data, sk_out_data;
-  assign {t_tag_only, t_end, t_bytes, t_data} = tf_out_data;
+  assign {t_tag_only, t_end, t_bytes, t_data} = th_data;
 
-  assign want_tag = tag_phase_q || (tf_out_valid && t_tag_only);
+  assign want_tag = tag_phase_q || (th_valid && t_tag_only);
 
   always_comb begin
     tag_phase_d  = tag_phase_q;
-    tf_out_ready = 1'b0;
+    th_ready     = 1'b0;
     tq_out_ready = 1'b0;
     if (want_tag) begin
       sk_in_valid = tq_out_valid;
       sk_in_data  = {1'b1, tq_out_data[128], NbW'(16), {(DataW - 128){1'b0}}, tq_out_data[127:0]};
       if (tq_out_valid && sk_in_ready) begin
         tq_out_ready = 1'b1;
-        tf_out_ready = !tag_phase_q;  // pop the tag-only marker
+        th_ready     = !tag_phase_q;  // pop the tag-only marker
         tag_phase_d  = 1'b0;
       end
     end else begin
-      sk_in_valid = tf_out_valid;
+      sk_in_valid = th_valid;
       sk_in_data  = {1'b0, 1'b0, t_bytes, t_data};
-      if (tf_out_valid && sk_in_ready) begin
-        tf_out_ready = 1'b1;
-        tag_phase_d  = t_end;
+      if (th_valid && sk_in_ready) begin
+        th_ready    = 1'b1;
+        tag_phase_d = t_end;
       end
     end
   end
@@ -625,7 +683,7 @@ module aes_gcm_core #(
   end
   assign dbg_key_residue = {
     aes_ram_dirty,
-    |{f0_xl_q, f0_h_q, f0_ej0_q, f1_prod_q, f1_ej0_q, f2_tag_q},
+    |{f0_xl_q, f0_h_q, f0_ej0_q, fp_pp_q, fp_ej0_q, f1_prod_q, f1_ej0_q, f2_tag_q, f2_diff_q},
     |u_finq.mem_q,
     |{u_ghash.hctx_q, u_ghash.opb_q, u_ghash.hl_a_q, u_ghash.gen_lane_two_stages.prod_b1_q,
       u_ghash.gen_lane_two_stages.hl_b1_q, u_ghash.s_b_q, u_ghash.hl_b_q, u_ghash.x_q,
@@ -641,8 +699,11 @@ module aes_gcm_core #(
         assert (in_bytes_i == beat_bytes)
           else $error("aes_gcm_core: in_bytes_i %0d, expected %0d", in_bytes_i, beat_bytes);
       end
-      if (post_go && o_first) begin
+      if (post_first_go) begin
         assert (postq_out_valid) else $error("aes_gcm_core: first AES beat without a context");
+      end
+      if (aes_out_valid) begin
+        assert (!(o_first && o_flush)) else $error("aes_gcm_core: flush beat marked first");
       end
       if (f2_v_q) begin
         assert (tq_in_ready) else $error("aes_gcm_core: tag FIFO overflow");

@@ -24,7 +24,7 @@
 //   packet therefore has at least one block (the length block).
 //   Rules (checked by assertions): start is set on the first beat after reset or after a last
 //   beat and on no other beat; 1 <= count <= Lanes. Payload stays stable while valid && !ready.
-//   in_ready_o depends only on registered state (no combinational path from out_ready_i).
+//   in_ready_o and out_valid_o are flops (no combinational path from any input).
 //   Output (valid/ready): out_tag_o = GHASH(H, A, C) (before the xor with E_K(J0)), out_user_o
 //   the packet's in_user_i. Tags leave in packet order.
 //
@@ -267,9 +267,12 @@ module ghash_core #(
   logic [PtrW-1:0]    wr_ptr_d, wr_ptr_q, rd_ptr_d, rd_ptr_q;
   logic [CreditW-1:0] fill_d, fill_q;       // entries written, not yet read
   logic [CreditW-1:0] credit_d, credit_q;   // entries neither written, read nor promised
-  logic               pop;
+  logic               in_ready_d, in_ready_q;      // credit_q != 0, as a flop
+  logic               out_valid_d, out_valid_q;    // fill_q != 0, as a flop
+  logic               pop, take;
 
-  assign pop = out_valid_o && out_ready_i;
+  assign pop  = out_valid_q && out_ready_i;
+  assign take = accept && in_last_i;        // a packet's last beat promises a FIFO entry
 
   always_comb begin
     wr_ptr_d = wr_ptr_q;
@@ -283,7 +286,11 @@ module ghash_core #(
       rd_ptr_d = rd_ptr_q + PtrW'(1);
     end
     fill_d   = fill_q + CreditW'(done_q) - CreditW'(pop);
-    credit_d = credit_q - CreditW'(accept && in_last_i) + CreditW'(pop);
+    credit_d = credit_q - CreditW'(take) + CreditW'(pop);
+    // The flags come from the current counts and this cycle's handshakes, not from the adders,
+    // so in_ready_o and out_valid_o are flops a few LUT levels after the handshakes.
+    in_ready_d  = !((credit_q == '0 && !pop) || (credit_q == CreditW'(1) && take && !pop));
+    out_valid_d = done_q || fill_q > CreditW'(1) || (fill_q == CreditW'(1) && !pop);
   end
 
   always_ff @(posedge clk_i) begin
@@ -292,11 +299,15 @@ module ghash_core #(
       rd_ptr_q <= '0;
       fill_q   <= '0;
       credit_q <= CreditW'(TagFifoDepth);
+      in_ready_q  <= 1'b1;   // credit_q is reset to TagFifoDepth >= 2
+      out_valid_q <= 1'b0;
     end else begin
       wr_ptr_q <= wr_ptr_d;
       rd_ptr_q <= rd_ptr_d;
       fill_q   <= fill_d;
       credit_q <= credit_d;
+      in_ready_q  <= in_ready_d;
+      out_valid_q <= out_valid_d;
     end
     for (int unsigned e = 0; e < TagFifoDepth; e++) begin
       if (rst_i || (pop && rd_ptr_q == PtrW'(e))) begin
@@ -307,8 +318,8 @@ module ghash_core #(
     end
   end
 
-  assign in_ready_o  = (credit_q != '0);
-  assign out_valid_o = (fill_q != '0);
+  assign in_ready_o  = in_ready_q;
+  assign out_valid_o = out_valid_q;
   assign {out_user_o, out_tag_o} = fifo_mem_q[rd_ptr_q*EntryW +: EntryW];
 
   // ---------------------------------------------------------------------------------------------
@@ -361,6 +372,8 @@ module ghash_core #(
         else $error("ghash_core: tag FIFO overflow");
       assert (32'(credit_q) + 32'(fill_q) <= TagFifoDepth)
         else $error("ghash_core: credits and FIFO fill exceed the depth");
+      assert (in_ready_q == (credit_q != '0) && out_valid_q == (fill_q != '0))
+        else $error("ghash_core: ready/valid flags disagree with the counts");
     end
   end
 `endif
