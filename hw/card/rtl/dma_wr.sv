@@ -125,7 +125,15 @@ module dma_wr #(
   logic [6:0]       c1_low_d, c1_low_q;    // addr[5:0] + len[5:0]
 
   assign cmd_fire       = c1_valid_q && !gen_busy_q && cq_in_ready;
-  assign wr_cmd_ready_o = !c1_valid_q || cmd_fire;
+  // A command is accepted only while its wr_done has a reserved place (open_q counts commands
+  // accepted and not yet reported), so BREADY never waits for the consumer of wr_done: the B
+  // channel is shared with the card's other masters, and holding a B response there would stall
+  // theirs behind it (head-of-line blocking, a deadlock when the consumer waits on them).
+  localparam int unsigned DoneDepth = 16;
+  logic [$clog2(DoneDepth):0] open_q;
+  logic                       open_ok;
+  assign open_ok        = open_q < ($clog2(DoneDepth) + 1)'(DoneDepth);
+  assign wr_cmd_ready_o = (!c1_valid_q || cmd_fire) && open_ok;
   assign cmd_nw         = {1'b0, c1_len_q[15:6]} +
                           ((c1_low_q == 7'd0) ? 11'd0 : (c1_low_q <= 7'd64) ? 11'd1 : 11'd2);
   assign cmd_nin        = {1'b0, c1_len_q[15:6]} + 11'(c1_len_q[5:0] != 6'd0);
@@ -365,7 +373,7 @@ module dma_wr #(
   // ---------------------------------------------------------------------------------------------
   // B side: per-burst "last of command" flags in AW order; wr_done after a command's last B
   // ---------------------------------------------------------------------------------------------
-  logic berr_d, berr_q, done_valid_d, done_valid_q, done_err_d, done_err_q, done_free;
+  logic berr_d, berr_q, done_push, done_err_in, done_in_ready;
 
   fifo_sync #(.Width(1), .Depth(BqDepth)) u_burst_fifo (
     .clk_i       (clk_i),
@@ -378,41 +386,43 @@ module dma_wr #(
     .out_ready_i (bq_pop)
   );
 
-  assign done_free      = !done_valid_q || wr_done_ready_i;
-  assign m_axi_bready_o = bq_valid && (!bq_last || done_free);
+  assign m_axi_bready_o = bq_valid;
   assign b_fire         = m_axi_bvalid_i && m_axi_bready_o;
   assign bq_pop         = b_fire;
+  assign done_push      = b_fire && bq_last;
+  assign done_err_in    = berr_q || (m_axi_bresp_i != 2'b00);
 
   always_comb begin
-    berr_d       = berr_q;
-    done_valid_d = done_valid_q && !wr_done_ready_i;
-    done_err_d   = done_err_q;
-    if (b_fire) begin
-      if (bq_last) begin
-        done_valid_d = 1'b1;
-        done_err_d   = berr_q || (m_axi_bresp_i != 2'b00);
-        berr_d       = 1'b0;
-      end else begin
-        berr_d = berr_q || (m_axi_bresp_i != 2'b00);
-      end
-    end
+    berr_d = berr_q;
+    if (b_fire) berr_d = bq_last ? 1'b0 : (berr_q || (m_axi_bresp_i != 2'b00));
   end
 
   always_ff @(posedge clk_i) begin
     if (rst_i) begin
-      berr_q       <= 1'b0;
-      done_valid_q <= 1'b0;
+      berr_q <= 1'b0;
+      open_q <= '0;
     end else begin
-      berr_q       <= berr_d;
-      done_valid_q <= done_valid_d;
+      berr_q <= berr_d;
+      open_q <= open_q + ($clog2(DoneDepth) + 1)'(wr_cmd_valid_i && wr_cmd_ready_o)
+                       - ($clog2(DoneDepth) + 1)'(wr_done_valid_o && wr_done_ready_i);
     end
   end
-  always_ff @(posedge clk_i) begin
-    done_err_q <= done_err_d;
-  end
 
-  assign wr_done_valid_o = done_valid_q;
-  assign wr_done_err_o   = done_err_q;
+  fifo_sync #(.Width(1), .Depth(DoneDepth)) u_done_fifo (
+    .clk_i       (clk_i),
+    .rst_i       (rst_i),
+    .in_data_i   (done_err_in),
+    .in_valid_i  (done_push),
+    .in_ready_o  (done_in_ready),
+    .out_data_o  (wr_done_err_o),
+    .out_valid_o (wr_done_valid_o),
+    .out_ready_i (wr_done_ready_i)
+  );
+`ifndef SYNTHESIS
+  always_ff @(posedge clk_i) begin
+    if (!rst_i) assert (!(done_push && !done_in_ready)) else $error("dma_wr: wr_done without room");
+  end
+`endif
 
   // One ID, in-order responses: BID carries nothing to check. The stream's bytes field is implied
   // by len (the command says where it ends).
