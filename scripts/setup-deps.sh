@@ -13,6 +13,7 @@ PKGS=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libpcap-dev                       # capture files for the ESP tool
   libboost-dev
+  libxrt-dev uuid-dev               # XRT 2.13: the xrt device backend (driver/xrt) builds and links in CI
   verilator yosys                   # RTL simulation and synthesis estimates
   nlohmann-json3-dev                # reading Wycheproof JSON vectors in tests
   # strongSwan 5.9 as the IKEv2 interop peer (tests/interop), and the tools those tests drive

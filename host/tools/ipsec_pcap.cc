@@ -17,6 +17,9 @@
 #ifdef IPSEC_HAVE_SIM_CARD
 #include "driver/sim/sim_card.h"
 #endif
+#ifdef IPSEC_HAVE_XRT
+#include "driver/xrt/xrt_device.h"
+#endif
 
 namespace ipsec::tools {
 namespace {
@@ -209,6 +212,12 @@ int main(int argc, char** argv) {
   // `--device sim`: the Verilated card, linked in by driver/sim/CMakeLists.txt.
   if (ipsec::Status s = ipsec::driver::RegisterSimBackend(); !s.ok()) {
     std::fprintf(stderr, "ipsec-pcap: warning: device backend sim unavailable: %s\n", s.message().c_str());
+  }
+#endif
+#ifdef IPSEC_HAVE_XRT
+  // `--device xrt:<index|bdf>[,xclbin=PATH]`: a card through XRT, linked in by driver/xrt/CMakeLists.txt.
+  if (ipsec::Status s = ipsec::driver::RegisterXrtBackend(); !s.ok()) {
+    std::fprintf(stderr, "ipsec-pcap: warning: device backend xrt unavailable: %s\n", s.message().c_str());
   }
 #endif
   std::vector<std::string_view> args(argv + 1, argv + argc);
