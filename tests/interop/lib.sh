@@ -294,4 +294,8 @@ dump_logs() {
   for f in "$IT_DIR"/spis.txt; do
     [ -f "$f" ] && tail -n 3 "$f" >&2
   done
+  local c
+  for c in "$IT_DIR"/*/ctl; do  # our daemons' data path counters
+    [ -S "$c" ] && { echo "==== stats of $c" >&2; "$ACCEL_IKECTL" --control "$c" --json stats >&2 2>&1; }
+  done
 }

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <array>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -147,10 +148,76 @@ class IkeDaemon::UdpTransport final : public Transport {
   IkeDaemon& d_;
 };
 
-IkeDaemon::IkeDaemon(asio::io_context& io, DaemonOptions options)
-    : io_(io), options_(std::move(options)), timer_(io), keepalive_timer_(io), buffer_(kBufferSize) {}
+// Completed card bursts: ESP datagrams leave with one sendmmsg per address family, inner packets
+// go to the TUN device (one write each: TUN has no batched write).
+class IkeDaemon::CardSink final : public CardDataPlane::Sink {
+ public:
+  explicit CardSink(IkeDaemon& d) : d_(d) {}
+  void SendEsp(std::span<const EspDatagram> batch) override {
+    for (bool v6 : {false, true}) {
+      int fd = -1;
+      for (auto& s : d_.sockets_) {
+        if (s.port == d_.options_.natt_port && s.v6 == v6) fd = s.sock->native_handle();
+      }
+      unsigned n = 0;
+      for (const EspDatagram& e : batch) {
+        if (e.to.addr.v6 != v6) continue;
+        if (fd < 0) {
+          ++send_errors;
+          continue;
+        }
+        socklen_t len = ToSockaddr(e.to, &addrs_[n]);
+        iov_[n] = iovec{const_cast<std::byte*>(e.payload.data()), e.payload.size()};
+        msgs_[n] = mmsghdr{};
+        msgs_[n].msg_hdr.msg_name = &addrs_[n];
+        msgs_[n].msg_hdr.msg_namelen = len;
+        msgs_[n].msg_hdr.msg_iov = &iov_[n];
+        msgs_[n].msg_hdr.msg_iovlen = 1;
+        ++n;
+      }
+      unsigned sent = 0;
+      while (sent < n) {
+        int r = ::sendmmsg(fd, msgs_.data() + sent, n - sent, 0);
+        if (r <= 0) {
+          if (r < 0 && errno == EINTR) continue;
+          // EAGAIN (socket buffer full) or a hard error: count the rest and go on.
+          send_errors += n - sent;
+          break;
+        }
+        sent += static_cast<unsigned>(r);
+        ++sendmmsg_calls;
+      }
+      datagrams_sent += sent;
+    }
+  }
+  void DeliverTun(std::span<const Bytes> batch) override {
+    if (!d_.tun_) return;
+    for (Bytes b : batch) {
+      if (::write(d_.tun_->native_handle(), b.data(), b.size()) < 0) ++tun_write_errors;
+    }
+  }
+  uint64_t send_errors = 0, sendmmsg_calls = 0, datagrams_sent = 0, tun_write_errors = 0;
 
-IkeDaemon::~IkeDaemon() = default;
+ private:
+  IkeDaemon& d_;
+  std::array<mmsghdr, runtime::RuntimeQueue::kMaxBurst> msgs_{};
+  std::array<iovec, runtime::RuntimeQueue::kMaxBurst> iov_{};
+  std::array<sockaddr_storage, runtime::RuntimeQueue::kMaxBurst> addrs_{};
+};
+
+IkeDaemon::IkeDaemon(asio::io_context& io, DaemonOptions options)
+    : io_(io),
+      options_(std::move(options)),
+      service_timer_(io),
+      timer_(io),
+      keepalive_timer_(io),
+      buffer_(kBufferSize) {}
+
+IkeDaemon::~IkeDaemon() {
+  // The card data plane's buffers live in the runtime's device memory.
+  card_dp_.reset();
+  runtime_.reset();
+}
 
 void IkeDaemon::Log(LogLevel level, std::string_view text) const {
   if (static_cast<int>(level) > static_cast<int>(options_.log_level)) return;
@@ -172,8 +239,15 @@ Status IkeDaemon::Start() {
   ASSIGN_OR_RETURN(loaded_, LoadDaemonConfig(options_.config_path, true, options_.retransmit));
   credentials_ = std::move(loaded_.credentials);
   transport_ = std::make_unique<UdpTransport>(*this);
-  data_plane_ = std::make_unique<SoftwareDataPlane>(*random_);
-  ctx_ = std::make_unique<IkeContext>(IkeContext{SystemClock(), *random_, *transport_, *credentials_, *data_plane_,
+  DataPlane* dp = nullptr;
+  if (options_.device.empty()) {
+    data_plane_ = std::make_unique<SoftwareDataPlane>(*random_);
+    dp = data_plane_.get();
+  } else {
+    RETURN_IF_ERROR(OpenCard());
+    dp = card_dp_.get();
+  }
+  ctx_ = std::make_unique<IkeContext>(IkeContext{SystemClock(), *random_, *transport_, *credentials_, *dp,
                                                  [this](LogLevel l, std::string_view t) { Log(l, t); }, {}, {}});
   ctx_->source_address = [](const sa::IpAddress& remote) -> std::optional<sa::IpAddress> {
     int fd = ::socket(remote.v6 ? AF_INET6 : AF_INET, SOCK_DGRAM, 0);
@@ -202,7 +276,171 @@ Status IkeDaemon::Start() {
   StartConfigured();
   ArmTimer();
   ArmKeepalive();
+  if (card_dp_) ArmService();
   return OkStatus();
+}
+
+Status IkeDaemon::OpenCard() {
+  runtime::RuntimeOptions ro;
+  ro.use_card = options_.device != "none";
+  if (ro.use_card) ro.device_spec = options_.device;
+  ro.driver.queues = 1;
+  ro.driver.ring_log2 = options_.card_ring_log2;
+  // The driver's command timeout is wall time: a simulated card needs far more of it.
+  if (options_.device.rfind("sim", 0) == 0) ro.driver.register_timeout = std::chrono::seconds(30);
+  ro.natt_port = options_.natt_port;
+  ro.max_sas = 4096;
+  ro.max_tunnels = 1024;
+  ro.spd_default = runtime::PolicyAction::kDiscard;
+  ro.on_event = [this](const runtime::RuntimeEvent& e) {
+    LogLevel l = e.type == runtime::RuntimeEventType::kCardLost || e.type == runtime::RuntimeEventType::kCardRecoveryFailed
+                     ? LogLevel::kError
+                     : LogLevel::kInfo;
+    char spi[16];
+    std::snprintf(spi, sizeof spi, "%08x", e.spi);
+    Log(l, "card: " + std::string(runtime::RuntimeEventName(e.type)) + " SPI " + spi +
+               (e.detail.empty() ? "" : ": " + e.detail));
+  };
+  auto rt = runtime::Runtime::Create(std::move(ro));
+  if (!rt.ok()) return UnavailableError("device " + options_.device + ": " + rt.status().message());
+  runtime_ = std::move(*rt);
+  CardDataPlane::Options co;
+  co.buffers = options_.card_buffers;
+  co.natt_port = options_.natt_port;
+  auto dp = CardDataPlane::Create(*runtime_, co);
+  if (!dp.ok()) return dp.status();
+  card_dp_ = std::move(*dp);
+  card_sink_ = std::make_unique<CardSink>(*this);
+  Log(LogLevel::kInfo, "ESP on " + (runtime_->has_card() ? "the card (" + options_.device + ")" : std::string("the runtime's software path")));
+  return OkStatus();
+}
+
+void IkeDaemon::ArmService() {
+  service_timer_.expires_after(std::chrono::milliseconds(10));
+  service_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec || stopping_) return;
+    card_dp_->Service();
+    if (card_dp_->in_flight() > 0) Pump();
+    if (++service_ticks_ % 100 == 0 && !options_.metrics_file.empty()) WriteMetrics();
+    ArmService();
+  });
+}
+
+// Completes what the card finished. A simulated card only advances while it is polled, so while
+// packets are in flight this re-posts itself (after whatever else the loop has ready) instead of
+// blocking IKE.
+void IkeDaemon::Pump() {
+  if (!card_dp_) return;
+  for (int i = 0; i < 64 && card_dp_->in_flight() > 0; ++i) {
+    if (card_dp_->Poll(*card_sink_) == 0 && !runtime_->has_card()) break;
+  }
+  if (card_dp_->in_flight() > 0 && !pump_posted_) {
+    pump_posted_ = true;
+    asio::post(io_, [this] {
+      pump_posted_ = false;
+      if (!stopping_) Pump();
+    });
+  }
+}
+
+void IkeDaemon::CardTunReadable() {
+  std::array<CardDataPlane::RxBuf, runtime::RuntimeQueue::kMaxBurst> bufs;
+  std::array<CardDataPlane::Filled, runtime::RuntimeQueue::kMaxBurst> filled;
+  for (int round = 0; round < 4; ++round) {
+    const size_t n = card_dp_->TakeRxBuffers(bufs);
+    size_t got = 0;
+    bool drained = false;
+    for (; got < n; ++got) {
+      ssize_t len = ::read(tun_->native_handle(), bufs[got].data, bufs[got].capacity);
+      if (len <= 0) {
+        drained = true;
+        break;
+      }
+      filled[got] = CardDataPlane::Filled{bufs[got].id, static_cast<uint32_t>(len), {}, {}};
+    }
+    card_dp_->ReturnRxBuffers(std::span(bufs).subspan(got, n - got));
+    if (got > 0) card_dp_->SubmitOutbound(std::span(filled).first(got));
+    Pump();
+    if (drained || n == 0) break;
+  }
+}
+
+// ESP in UDP on the NAT-T socket, a burst at a time with recvmmsg straight into card buffers; IKE
+// messages (non-ESP marker) and keepalives found among them go their own way.
+void IkeDaemon::CardUdpReadable(int index) {
+  constexpr size_t kBurst = runtime::RuntimeQueue::kMaxBurst;
+  Socket& s = sockets_[index];
+  std::array<CardDataPlane::RxBuf, kBurst> bufs;
+  std::array<CardDataPlane::Filled, kBurst> filled;
+  std::array<mmsghdr, kBurst> msgs{};
+  std::array<iovec, kBurst> iov{};
+  std::array<sockaddr_storage, kBurst> from{};
+  struct Ctl {
+    alignas(cmsghdr) char b[128];
+  };
+  std::array<Ctl, kBurst> ctl;
+  for (int round = 0; round < 4; ++round) {
+    const size_t n = card_dp_->TakeRxBuffers(bufs);
+    if (n == 0) {
+      card_dp_->Poll(*card_sink_);  // make room; the datagrams wait in the socket
+      break;
+    }
+    for (size_t i = 0; i < n; ++i) {
+      iov[i] = iovec{bufs[i].data, bufs[i].capacity};
+      msgs[i] = mmsghdr{};
+      msgs[i].msg_hdr.msg_name = &from[i];
+      msgs[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
+      msgs[i].msg_hdr.msg_iov = &iov[i];
+      msgs[i].msg_hdr.msg_iovlen = 1;
+      msgs[i].msg_hdr.msg_control = ctl[i].b;
+      msgs[i].msg_hdr.msg_controllen = sizeof ctl[i].b;
+    }
+    int r = ::recvmmsg(s.sock->native_handle(), msgs.data(), static_cast<unsigned>(n), MSG_DONTWAIT, nullptr);
+    const size_t got = r > 0 ? static_cast<size_t>(r) : 0;
+    size_t esp = 0;
+    std::array<CardDataPlane::RxBuf, kBurst> unused;
+    size_t unused_n = 0;
+    for (size_t i = 0; i < got; ++i) {
+      Endpoint remote;
+      remote.addr = FromSockaddr(from[i], &remote.port);
+      Endpoint local{sa::IpAddress{}, s.port};
+      local.addr.v6 = s.v6;
+      for (cmsghdr* c = CMSG_FIRSTHDR(&msgs[i].msg_hdr); c; c = CMSG_NXTHDR(&msgs[i].msg_hdr, c)) {
+        if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+          in_pktinfo pi;
+          std::memcpy(&pi, CMSG_DATA(c), sizeof pi);
+          std::memcpy(local.addr.bytes.data(), &pi.ipi_addr, 4);
+        } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+          in6_pktinfo pi;
+          std::memcpy(&pi, CMSG_DATA(c), sizeof pi);
+          std::memcpy(local.addr.bytes.data(), &pi.ipi6_addr, 16);
+        }
+      }
+      Bytes data(bufs[i].data, msgs[i].msg_len);
+      if (IsNatKeepalive(data)) {
+        unused[unused_n++] = bufs[i];
+        continue;
+      }
+      if (HasNonEspMarker(data)) {
+        auto ike = StripNonEspMarker(data);
+        if (ike.ok()) manager_->Receive(local, remote, *ike);
+        unused[unused_n++] = bufs[i];
+        continue;
+      }
+      filled[esp++] = CardDataPlane::Filled{bufs[i].id, msgs[i].msg_len, remote, local};
+    }
+    for (size_t i = got; i < n; ++i) unused[unused_n++] = bufs[i];
+    card_dp_->ReturnRxBuffers(std::span(unused).first(unused_n));
+    if (esp > 0) card_dp_->SubmitInbound(std::span(filled).first(esp));
+    Pump();
+    if (got < n) break;  // drained
+  }
+  CheckWaiters();
+  ArmTimer();
+}
+
+void IkeDaemon::WriteMetrics() {
+  // Filled in below (RenderMetrics).
 }
 
 void IkeDaemon::StartConfigured() {
@@ -262,6 +500,10 @@ void IkeDaemon::ArmUdp(int index) {
 
 void IkeDaemon::OnUdpReadable(int index) {
   Socket& s = sockets_[index];
+  if (card_dp_ && s.port == options_.natt_port) {
+    CardUdpReadable(index);
+    return;
+  }
   for (int n = 0; n < 64; ++n) {
     sockaddr_storage from{};
     iovec iov{buffer_.data() + kHeadroom, buffer_.size() - kHeadroom - 64};
@@ -349,6 +591,10 @@ void IkeDaemon::ArmTun() {
 }
 
 void IkeDaemon::OnTunReadable() {
+  if (card_dp_) {
+    CardTunReadable();
+    return;
+  }
   for (int n = 0; n < 64; ++n) {
     ssize_t len = ::read(tun_->native_handle(), buffer_.data() + kHeadroom, buffer_.size() - kHeadroom - 128);
     if (len <= 0) return;
@@ -586,7 +832,50 @@ std::string IkeDaemon::Control(std::string_view line) {
   if (cmd == "reload") return result(Reload());
   if (cmd == "stats") {
     const ManagerCounters& m = manager_->counters();
-    const DataPathCounters& d = data_plane_->counters();
+    json data_path;
+    if (data_plane_) {
+      const DataPathCounters& d = data_plane_->counters();
+      data_path = {{"engine", "software"},
+                   {"children", data_plane_->size()},
+                   {"tun_in", d.tun_in},
+                   {"no_policy", d.no_policy},
+                   {"encrypted", d.encrypted},
+                   {"encrypt_failed", d.encrypt_failed},
+                   {"esp_in", d.esp_in},
+                   {"decrypted", d.decrypted},
+                   {"decrypt_failed", d.decrypt_failed},
+                   {"policy_violations", d.policy_violations}};
+    } else {
+      const CardDataPathCounters& d = card_dp_->counters();
+      json drops = json::object();
+      for (size_t r = 1; r < d.drop_reasons.size(); ++r) {
+        if (d.drop_reasons[r] != 0) drops[std::string(sa::DropReasonName(static_cast<sa::DropReason>(r)))] = d.drop_reasons[r];
+      }
+      data_path = {{"engine", runtime_->has_card() ? "card" : "runtime-software"},
+                   {"device", options_.device},
+                   {"card_up", runtime_->card_up()},
+                   {"children", card_dp_->size()},
+                   {"tun_in", d.tun_in},
+                   {"esp_in", d.esp_in},
+                   {"encrypted", d.encrypted},
+                   {"decrypted", d.decrypted},
+                   {"no_policy", d.no_policy},
+                   {"no_sa", d.no_sa},
+                   {"dropped", d.dropped},
+                   {"drop_reasons", drops},
+                   {"policy_violations", d.policy_violations},
+                   {"device_errors", d.device_errors},
+                   {"no_buffer", d.no_buffer},
+                   {"bad_input", d.bad_input},
+                   {"via_card", d.card},
+                   {"via_host", d.host},
+                   {"in_flight", card_dp_->in_flight()},
+                   {"free_buffers", card_dp_->free_buffers()},
+                   {"sendmmsg_calls", card_sink_->sendmmsg_calls},
+                   {"datagrams_sent", card_sink_->datagrams_sent},
+                   {"esp_send_errors", card_sink_->send_errors},
+                   {"tun_write_errors", card_sink_->tun_write_errors}};
+    }
     return ok(json{{"ike",
                     {{"sas", manager_->size()},
                      {"half_open", manager_->half_open()},
@@ -599,16 +888,7 @@ std::string IkeDaemon::Control(std::string_view line) {
                      {"no_config", m.no_config},
                      {"created", m.ike_created},
                      {"destroyed", m.ike_destroyed}}},
-                   {"data_path",
-                    {{"children", data_plane_->size()},
-                     {"tun_in", d.tun_in},
-                     {"no_policy", d.no_policy},
-                     {"encrypted", d.encrypted},
-                     {"encrypt_failed", d.encrypt_failed},
-                     {"esp_in", d.esp_in},
-                     {"decrypted", d.decrypted},
-                     {"decrypt_failed", d.decrypt_failed},
-                     {"policy_violations", d.policy_violations}}},
+                   {"data_path", data_path},
                    {"send_errors", transport_->send_errors}});
   }
   return error("unknown command '" + cmd +
@@ -628,6 +908,7 @@ void IkeDaemon::Stop() {
   manager_->DestroyAll();
   timer_.cancel();
   keepalive_timer_.cancel();
+  service_timer_.cancel();
   for (auto& s : sockets_) s.sock->close();
   if (tun_) tun_->close();
   if (control_) control_->close();

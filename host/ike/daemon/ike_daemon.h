@@ -3,7 +3,10 @@
 //     apart by the non-ESP marker, RFC 3948 §2.2), with IP_PKTINFO so that every datagram carries
 //     the local address it arrived on and every reply leaves from it;
 //   - the IKE SA manager and its timer;
-//   - the software data plane with its TUN device (optional);
+//   - the data plane with its TUN device (optional): the software ESP engine (SoftwareDataPlane),
+//     or, with `device` set, the runtime on a card (CardDataPlane: the Verilator card, the software
+//     model of the card or XRT), fed in bursts (TUN reads and recvmmsg into the card's DMA
+//     buffers, sendmmsg out) and serviced by a timer (card events, faults, drains);
 //   - the control socket (a Unix stream socket; one command line in, one JSON document out).
 // Configuration comes from a swanctl.conf-style file; SIGHUP or `reload` re-reads it without
 // touching established SAs.
@@ -19,6 +22,7 @@
 
 #include "host/ike/crypto/random_source.h"
 #include "host/ike/daemon/config_loader.h"
+#include "host/ike/daemon/card_data_plane.h"
 #include "host/ike/daemon/sw_data_plane.h"
 #include "host/ike/sa/ike_sa_manager.h"
 
@@ -28,6 +32,12 @@ struct DaemonOptions {
   std::string config_path;
   std::string control_path = "/run/accel-iked.ctl";
   std::string tun_name;           // empty: no data path (IKE only; CHILD_SAs still negotiated)
+  // Empty: the software data plane. Otherwise an OpenDevice() spec ("sim", "soft", "xrt:0", ...):
+  // ESP runs through the runtime on that card; "none" runs the runtime with every SA in software.
+  std::string device;
+  uint32_t card_buffers = 1024;   // packet buffers in the card's DMA memory
+  uint32_t card_ring_log2 = 10;   // descriptor ring entries (log2)
+  std::string metrics_file;       // Prometheus text file, rewritten every second (card data plane)
   int tun_mtu = 1400;
   uint16_t ike_port = 500;
   uint16_t natt_port = 4500;
@@ -51,10 +61,13 @@ class IkeDaemon {
   std::string Control(std::string_view line);
 
   IkeSaManager& manager() { return *manager_; }
-  const SoftwareDataPlane& data_plane() const { return *data_plane_; }
+  // The data plane in use: one of these is null.
+  const SoftwareDataPlane* software_data_plane() const { return data_plane_.get(); }
+  CardDataPlane* card_data_plane() { return card_dp_.get(); }
 
  private:
   class UdpTransport;
+  class CardSink;
   void Log(LogLevel level, std::string_view text) const;
   Status OpenSockets();
   Status OpenTun();
@@ -63,6 +76,12 @@ class IkeDaemon {
   void OnUdpReadable(int index);
   void ArmTun();
   void OnTunReadable();
+  Status OpenCard();
+  void CardTunReadable();
+  void CardUdpReadable(int index);
+  void Pump();
+  void ArmService();
+  void WriteMetrics();
   void ArmTimer();
   void ArmKeepalive();
   void AcceptControl();
@@ -84,6 +103,12 @@ class IkeDaemon {
   std::unique_ptr<RandomSource> random_;
   std::unique_ptr<UdpTransport> transport_;
   std::unique_ptr<SoftwareDataPlane> data_plane_;
+  std::unique_ptr<runtime::Runtime> runtime_;  // card mode; outlives card_dp_
+  std::unique_ptr<CardDataPlane> card_dp_;
+  std::unique_ptr<CardSink> card_sink_;
+  boost::asio::steady_timer service_timer_;
+  bool pump_posted_ = false;
+  uint32_t service_ticks_ = 0;
   std::unique_ptr<ConfigCredentials> credentials_;
   std::unique_ptr<IkeContext> ctx_;
   std::unique_ptr<IkeSaManager> manager_;

@@ -6,6 +6,12 @@
 #include <string>
 
 #include "host/ike/daemon/ike_daemon.h"
+#ifdef IPSEC_HAVE_SIM_CARD
+#include "driver/sim/sim_card.h"
+#endif
+#ifdef IPSEC_HAVE_XRT
+#include "driver/xrt/xrt_device.h"
+#endif
 
 namespace {
 void Usage() {
@@ -14,12 +20,18 @@ void Usage() {
                "                  [--tun-mtu <bytes>] [--ike-port <500>] [--natt-port <4500>]\n"
                "                  [--log-level error|warning|info|debug] [--cookie-threshold <n>]\n"
                "                  [--max-half-open <n>] [--retransmit-timeout <ms, 4000>]\n"
-               "                  [--retransmit-base <1.8>] [--retransmit-tries <5>]\n");
+               "                  [--retransmit-base <1.8>] [--retransmit-tries <5>]\n"
+               "                  [--device sim|soft|xrt:<bdf>|none] [--card-buffers <1024>]\n"
+               "                  [--card-ring-log2 <10>] [--metrics-file <path>]\n"
+               "  --device: ESP through the runtime on that card (sim: the Verilator card; soft: the\n"
+               "  software model of the card; none: the runtime's software path); without it the\n"
+               "  daemon's own software data plane.\n");
 }
 }  // namespace
 
 int main(int argc, char** argv) {
   ipsec::ike::DaemonOptions o;
+  try {
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() -> std::string {
@@ -33,6 +45,10 @@ int main(int argc, char** argv) {
     else if (a == "--control") o.control_path = next();
     else if (a == "--tun") o.tun_name = next();
     else if (a == "--tun-mtu") o.tun_mtu = std::stoi(next());
+    else if (a == "--device") o.device = next();
+    else if (a == "--card-buffers") o.card_buffers = static_cast<uint32_t>(std::stoul(next()));
+    else if (a == "--card-ring-log2") o.card_ring_log2 = static_cast<uint32_t>(std::stoul(next()));
+    else if (a == "--metrics-file") o.metrics_file = next();
     else if (a == "--ike-port") o.ike_port = static_cast<uint16_t>(std::stoi(next()));
     else if (a == "--natt-port") o.natt_port = static_cast<uint16_t>(std::stoi(next()));
     else if (a == "--cookie-threshold") o.manager.cookie_threshold = std::stoul(next());
@@ -59,10 +75,21 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  } catch (const std::exception&) {  // std::stoi/stoul on a non-number
+    std::fprintf(stderr, "accel-iked: bad number in the options\n");
+    Usage();
+    return 2;
+  }
   if (o.config_path.empty()) {
     Usage();
     return 2;
   }
+#ifdef IPSEC_HAVE_SIM_CARD
+  (void)ipsec::driver::RegisterSimBackend();
+#endif
+#ifdef IPSEC_HAVE_XRT
+  (void)ipsec::driver::RegisterXrtBackend();
+#endif
   boost::asio::io_context io;
   ipsec::ike::IkeDaemon daemon(io, o);
   ipsec::Status st = daemon.Start();

@@ -1,0 +1,420 @@
+// CardDataPlane (host/ike/daemon/card_data_plane.h): the gateway's data path through the runtime.
+// Two gateways A and B, each a Runtime on its own device, with mirrored CHILD_SAs as the IKE
+// daemon installs them; what A sends toward the network is what B receives. Runs on every device
+// in the list: "soft" (the software model of the card), "none" (the runtime's software path) and,
+// in builds with the Verilated card, "sim".
+#include "host/ike/daemon/card_data_plane.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "host/common/bytes.h"
+#include "tests/esp/test_packets.h"
+#ifdef IPSEC_HAVE_SIM_CARD
+#include "driver/sim/sim_card.h"
+#endif
+
+namespace ipsec::ike {
+namespace {
+
+using esp::testing::MakeKeys;
+using esp::testing::MakePacket;
+using Buf = std::vector<std::byte>;
+
+#ifdef IPSEC_HAVE_SIM_CARD
+const bool kSimRegistered = driver::RegisterSimBackend().ok();
+#endif
+
+std::vector<std::string> Devices() {
+  std::vector<std::string> d = {"soft", "none"};
+#ifdef IPSEC_HAVE_SIM_CARD
+  if (kSimRegistered) d.push_back("sim");
+#endif
+  return d;
+}
+
+TrafficSelector Ts(const char* first, const char* last) {
+  TrafficSelector t;
+  auto a = *sa::IpAddress::Parse(first);
+  auto b = *sa::IpAddress::Parse(last);
+  t.type = a.v6 ? TsType::kIpv6AddrRange : TsType::kIpv4AddrRange;
+  t.start_address.assign(reinterpret_cast<const std::byte*>(a.bytes.data()),
+                         reinterpret_cast<const std::byte*>(a.bytes.data()) + a.size());
+  t.end_address.assign(reinterpret_cast<const std::byte*>(b.bytes.data()),
+                       reinterpret_cast<const std::byte*>(b.bytes.data()) + b.size());
+  return t;
+}
+
+Endpoint Ep(const char* addr) { return Endpoint{*sa::IpAddress::Parse(addr), 4500}; }
+
+struct Captured {
+  std::vector<std::pair<Buf, Endpoint>> esp;
+  std::vector<Buf> tun;
+};
+
+class CaptureSink final : public CardDataPlane::Sink {
+ public:
+  explicit CaptureSink(Captured* c) : c_(c) {}
+  void SendEsp(std::span<const EspDatagram> batch) override {
+    for (const EspDatagram& e : batch) c_->esp.emplace_back(Buf(e.payload.begin(), e.payload.end()), e.to);
+  }
+  void DeliverTun(std::span<const Bytes> batch) override {
+    for (Bytes b : batch) c_->tun.emplace_back(b.begin(), b.end());
+  }
+
+ private:
+  Captured* c_;
+};
+
+struct Gateway {
+  std::unique_ptr<runtime::Runtime> rt;
+  std::unique_ptr<CardDataPlane> dp;
+  Captured out;
+  CaptureSink sink{&out};
+  Endpoint self;
+
+  void Open(const std::string& device, Endpoint me) {
+    self = me;
+    runtime::RuntimeOptions o;
+    o.use_card = device != "none";
+    if (o.use_card) o.device_spec = device;
+    o.driver.queues = 1;
+    o.driver.ring_log2 = 8;
+    o.driver.register_timeout = std::chrono::seconds(30);  // wall time; the simulated card is slow
+    o.max_sas = 256;
+    o.max_tunnels = 64;
+    auto r = runtime::Runtime::Create(std::move(o));
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    rt = std::move(*r);
+    // No grace for removed children's selectors, so that a test sees them go at the next Service.
+    auto d = CardDataPlane::Create(
+        *rt, {.buffers = 256, .buf_bytes = 2048, .headroom = 256, .queue = 0, .natt_port = 4500, .retire_grace = {}});
+    ASSERT_TRUE(d.ok()) << d.status().message();
+    dp = std::move(*d);
+  }
+  void Close() {
+    dp.reset();
+    rt.reset();
+  }
+  // Submits packets (as if read from the TUN device) and drives the data path until they completed.
+  void FromTun(const std::vector<Buf>& pkts) {
+    size_t i = 0;
+    while (i < pkts.size()) {
+      std::array<CardDataPlane::RxBuf, 32> bufs;
+      const size_t n = dp->TakeRxBuffers(std::span(bufs).first(std::min<size_t>(32, pkts.size() - i)));
+      ASSERT_GT(n, 0u);
+      std::array<CardDataPlane::Filled, 32> f;
+      for (size_t k = 0; k < n; ++k, ++i) {
+        ASSERT_LE(pkts[i].size(), bufs[k].capacity);
+        std::memcpy(bufs[k].data, pkts[i].data(), pkts[i].size());
+        f[k] = {bufs[k].id, static_cast<uint32_t>(pkts[i].size()), {}, {}};
+      }
+      dp->SubmitOutbound(std::span(f).first(n));
+      Drain();
+    }
+  }
+  // Datagrams (UDP payloads) received from `from`.
+  void FromNet(const std::vector<Buf>& datagrams, const Endpoint& from) {
+    size_t i = 0;
+    while (i < datagrams.size()) {
+      std::array<CardDataPlane::RxBuf, 32> bufs;
+      const size_t n = dp->TakeRxBuffers(std::span(bufs).first(std::min<size_t>(32, datagrams.size() - i)));
+      ASSERT_GT(n, 0u);
+      std::array<CardDataPlane::Filled, 32> f;
+      for (size_t k = 0; k < n; ++k, ++i) {
+        std::memcpy(bufs[k].data, datagrams[i].data(), datagrams[i].size());
+        f[k] = {bufs[k].id, static_cast<uint32_t>(datagrams[i].size()), from, self};
+      }
+      dp->SubmitInbound(std::span(f).first(n));
+      Drain();
+    }
+  }
+  void Drain() {
+    for (int round = 0; round < 200000 && dp->in_flight() > 0; ++round) {
+      if (dp->Poll(sink) == 0 && round % 256 == 255) dp->Service();
+    }
+    EXPECT_EQ(dp->in_flight(), 0u);
+  }
+};
+
+class CardDataPlaneTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    a_.Open(GetParam(), Ep("198.18.0.1"));
+    b_.Open(GetParam(), Ep("198.18.0.2"));
+  }
+  void TearDown() override {
+    a_.Close();
+    b_.Close();
+  }
+
+  // Installs one CHILD_SA pair on both gateways as the daemon would: A protects 192.0.2.0/24 <->
+  // 198.51.100.0/24, B the mirror. Returns {A's info, B's info}.
+  std::pair<ChildSaInfo, ChildSaInfo> InstallChild(uint32_t key_seed, std::vector<TrafficSelector> a_local = {},
+                                                   std::vector<TrafficSelector> a_remote = {}) {
+    if (a_local.empty()) a_local = {Ts("192.0.2.0", "192.0.2.255")};
+    if (a_remote.empty()) a_remote = {Ts("198.51.100.0", "198.51.100.255")};
+    ChildSaInfo ia;
+    ia.connection = "gw";
+    ia.child = "net";
+    ia.unique_id = key_seed;
+    ia.mode = sa::Mode::kTunnel;
+    ia.suite = sa::Suite::kAesGcm128;
+    ia.udp_encap = true;
+    ia.replay_window = 128;
+    ia.local = a_.self;
+    ia.remote = b_.self;
+    ia.local_ts = a_local;
+    ia.remote_ts = a_remote;
+    auto spi_a = a_.dp->AllocateSpi(sa::Protocol::kEsp);
+    auto spi_b = b_.dp->AllocateSpi(sa::Protocol::kEsp);
+    EXPECT_TRUE(spi_a.ok() && spi_b.ok());
+    ia.spi_in = *spi_a;
+    ia.spi_out = *spi_b;
+    ChildSaInfo ib = ia;
+    ib.local = b_.self;
+    ib.remote = a_.self;
+    ib.local_ts = {Ts("198.51.100.0", "198.51.100.255")};
+    ib.remote_ts = {Ts("192.0.2.0", "192.0.2.255")};
+    ib.spi_in = *spi_b;
+    ib.spi_out = *spi_a;
+    // a->b keys: seed; b->a keys: seed + 1.
+    Status sa_ = a_.dp->Install(ia, MakeKeys(ia.suite, key_seed + 1), MakeKeys(ia.suite, key_seed));
+    Status sb = b_.dp->Install(ib, MakeKeys(ia.suite, key_seed), MakeKeys(ia.suite, key_seed + 1));
+    EXPECT_TRUE(sa_.ok()) << sa_.message();
+    EXPECT_TRUE(sb.ok()) << sb.message();
+    return {ia, ib};
+  }
+
+  static std::vector<Buf> Packets(size_t n, uint32_t seed, size_t max_payload = 1400) {
+    std::vector<Buf> v;
+    for (size_t i = 0; i < n; ++i) {
+      v.push_back(MakePacket({.payload_len = 1 + (i * 97) % max_payload, .seed = static_cast<uint32_t>(seed + i)}));
+    }
+    return v;
+  }
+
+  // A's ESP datagrams so far, delivered to B; returns them and clears A's capture.
+  std::vector<Buf> TakeEsp(Gateway& g, const Endpoint& expect_to) {
+    std::vector<Buf> v;
+    for (auto& [d, to] : g.out.esp) {
+      EXPECT_EQ(to, expect_to);
+      v.push_back(std::move(d));
+    }
+    g.out.esp.clear();
+    return v;
+  }
+
+  Gateway a_, b_;
+};
+
+TEST_P(CardDataPlaneTest, PacketsCrossBothWaysByteExact) {
+  InstallChild(100);
+  const std::vector<Buf> pkts = Packets(120, 1);
+  a_.FromTun(pkts);
+  ASSERT_EQ(a_.out.esp.size(), pkts.size());
+  EXPECT_EQ(a_.dp->counters().encrypted, pkts.size());
+  std::vector<Buf> esp = TakeEsp(a_, b_.self);
+  for (const Buf& d : esp) EXPECT_GE(d.size(), 8u + 8u + 16u);  // SPI+seq, IV, ICV
+  b_.FromNet(esp, a_.self);
+  ASSERT_EQ(b_.out.tun.size(), pkts.size());
+  EXPECT_EQ(b_.out.tun, pkts);  // in order, byte for byte
+
+  // And back: B's reverse traffic (source 198.51.100.x) reaches A.
+  std::vector<Buf> back;
+  for (size_t i = 0; i < 40; ++i) {
+    Buf p = MakePacket({.payload_len = 20 + i, .seed = static_cast<uint32_t>(900 + i)});
+    // Swap the documentation addresses: 198.51.100.7 -> 192.0.2.1.
+    std::byte tmp[4];
+    std::memcpy(tmp, &p[12], 4);
+    std::memcpy(&p[12], &p[16], 4);
+    std::memcpy(&p[16], tmp, 4);
+    back.push_back(p);
+  }
+  b_.FromTun(back);
+  a_.FromNet(TakeEsp(b_, a_.self), b_.self);
+  ASSERT_EQ(a_.out.tun.size(), back.size());
+  EXPECT_EQ(a_.out.tun, back);
+  EXPECT_EQ(a_.dp->free_buffers(), 256u);
+  EXPECT_EQ(b_.dp->free_buffers(), 256u);
+  if (GetParam() != "none") {
+    EXPECT_GT(a_.dp->counters().card, 0u);  // it went through the card
+    EXPECT_EQ(a_.dp->counters().host, 0u);
+  }
+}
+
+TEST_P(CardDataPlaneTest, RekeySwitchesWithNoPacketLostOrDuplicated) {
+  auto [a1, b1] = InstallChild(200);
+  const std::vector<Buf> p1 = Packets(50, 10);
+  a_.FromTun(p1);
+  std::vector<Buf> esp1 = TakeEsp(a_, b_.self);
+  // The rekey: both ends install the new child while the old one's packets are still in transit.
+  auto [a2, b2] = InstallChild(300);
+  const std::vector<Buf> p2 = Packets(50, 20);
+  a_.FromTun(p2);
+  std::vector<Buf> esp2 = TakeEsp(a_, b_.self);
+  for (const Buf& d : esp1) EXPECT_EQ(LoadU32Be(d.data()), a1.spi_out);
+  for (const Buf& d : esp2) EXPECT_EQ(LoadU32Be(d.data()), a2.spi_out) << "the switch is immediate";
+  // B receives them interleaved: the old inbound SA still accepts its packets.
+  std::vector<Buf> mixed;
+  for (size_t i = 0; i < esp1.size(); ++i) {
+    mixed.push_back(esp2[i]);
+    mixed.push_back(esp1[i]);
+  }
+  b_.FromNet(mixed, a_.self);
+  ASSERT_EQ(b_.out.tun.size(), p1.size() + p2.size());
+  for (size_t i = 0; i < p1.size(); ++i) {
+    EXPECT_EQ(b_.out.tun[2 * i], p2[i]);
+    EXPECT_EQ(b_.out.tun[2 * i + 1], p1[i]);
+  }
+  // IKE deletes the old child; traffic goes on on the new one; nothing duplicated on replay.
+  a_.dp->Remove(a1);
+  b_.dp->Remove(b1);
+  EXPECT_EQ(a_.dp->size(), 1u);
+  b_.out.tun.clear();
+  b_.FromNet(esp2, a_.self);  // replays of the new SA's packets
+  EXPECT_TRUE(b_.out.tun.empty());
+  EXPECT_EQ(b_.dp->counters().dropped, esp2.size());
+  EXPECT_EQ(b_.dp->counters().drop_reasons[static_cast<size_t>(sa::DropReason::kReplay)], esp2.size());
+  const std::vector<Buf> p3 = Packets(30, 30);
+  a_.FromTun(p3);
+  b_.FromNet(TakeEsp(a_, b_.self), a_.self);
+  EXPECT_EQ(b_.out.tun, p3);
+  // Removing the last child takes the policies away: the TUN traffic is then discarded.
+  a_.dp->Remove(a2);
+  b_.dp->Remove(b2);
+  for (int i = 0; i < 300; ++i) a_.dp->Service();
+  a_.FromTun(Packets(5, 40));
+  EXPECT_TRUE(a_.out.esp.empty());
+  EXPECT_EQ(a_.dp->counters().no_policy, 5u);
+  EXPECT_EQ(a_.dp->size(), 0u);
+}
+
+TEST_P(CardDataPlaneTest, InboundPacketsOutsideTheSelectorsAreDropped) {
+  // A believes it may send anything; B's child only covers 192.0.2.0/24 -> 198.51.100.0/24.
+  auto [ia, ib] = InstallChild(400, {Ts("0.0.0.0", "255.255.255.255")}, {Ts("0.0.0.0", "255.255.255.255")});
+  Buf spoof = MakePacket({.payload_len = 100, .seed = 5});
+  const uint8_t src[4] = {203, 0, 113, 9};
+  std::memcpy(&spoof[12], src, 4);
+  ip::SetIpv4Checksum(spoof.data(), 20);
+  Buf good = MakePacket({.payload_len = 100, .seed = 6});
+  a_.FromTun({spoof, good});
+  b_.FromNet(TakeEsp(a_, b_.self), a_.self);
+  ASSERT_EQ(b_.out.tun.size(), 1u);
+  EXPECT_EQ(b_.out.tun[0], good);
+  EXPECT_EQ(b_.dp->counters().policy_violations, 1u);
+}
+
+TEST_P(CardDataPlaneTest, UnprotectedAndMalformedTrafficIsCountedAndBuffersReturn) {
+  InstallChild(500);
+  // No policy: to an address outside the selectors.
+  Buf other = MakePacket({.payload_len = 60, .seed = 7});
+  const uint8_t dst[4] = {203, 0, 113, 1};
+  std::memcpy(&other[16], dst, 4);
+  ip::SetIpv4Checksum(other.data(), 20);
+  a_.FromTun({other});
+  EXPECT_EQ(a_.dp->counters().no_policy, 1u);
+  EXPECT_TRUE(a_.out.esp.empty());
+  // Garbage from the network: unknown SPI, short, random; a tampered packet fails its ICV.
+  a_.FromTun(Packets(1, 8));
+  std::vector<Buf> esp = TakeEsp(a_, b_.self);
+  ASSERT_EQ(esp.size(), 1u);
+  Buf tampered = esp[0];
+  tampered[tampered.size() - 1] ^= std::byte{1};
+  Buf unknown = esp[0];
+  StoreU32Be(unknown.data(), 0x12345678);
+  std::vector<Buf> bad = {tampered, unknown, Buf(3, std::byte{0x11}), Buf(200, std::byte{0xee})};
+  b_.FromNet(bad, a_.self);
+  EXPECT_TRUE(b_.out.tun.empty());
+  const CardDataPathCounters& c = b_.dp->counters();
+  EXPECT_EQ(c.esp_in, bad.size());
+  // Each counted once: ICV failure and the random bytes as drops, the unknown SPI as no SA, the
+  // 3-byte datagram (not ESP: the runtime treats it as cleartext, which no rule lets in) as policy.
+  EXPECT_EQ(c.dropped + c.no_sa + c.bad_input + c.no_policy, bad.size());
+  EXPECT_GE(c.no_sa, 1u);
+  EXPECT_GE(c.drop_reasons[static_cast<size_t>(sa::DropReason::kAuthFailed)], 1u);
+  // The good packet still goes through afterwards.
+  b_.FromNet(esp, a_.self);
+  EXPECT_EQ(b_.out.tun.size(), 1u);
+  EXPECT_EQ(a_.dp->free_buffers(), 256u);
+  EXPECT_EQ(b_.dp->free_buffers(), 256u);
+  // Oversized or empty submissions never reach the queue.
+  std::array<CardDataPlane::RxBuf, 2> bufs;
+  ASSERT_EQ(b_.dp->TakeRxBuffers(bufs), 2u);
+  std::array<CardDataPlane::Filled, 2> f = {CardDataPlane::Filled{bufs[0].id, 0, a_.self, b_.self},
+                                            CardDataPlane::Filled{bufs[1].id, 60000, a_.self, b_.self}};
+  b_.dp->SubmitInbound(f);
+  EXPECT_EQ(b_.dp->counters().bad_input, c.bad_input);
+  EXPECT_EQ(b_.dp->free_buffers(), 256u);
+}
+
+// The runtime reuses SA handles: a child removed long ago must not take the selectors of the newer
+// child that got its handle (this broke traffic after a CHILD rekey in the strongSwan interop).
+TEST_P(CardDataPlaneTest, RetiredSelectorsNeverHitANewerChildWithTheSameHandle) {
+  for (uint32_t round = 0; round < 6; ++round) {
+    auto [ia, ib] = InstallChild(600 + 10 * round);
+    for (int i = 0; i < 3; ++i) {
+      a_.dp->Service();
+      b_.dp->Service();
+    }
+    const std::vector<Buf> p = Packets(4, 50 + round);
+    a_.FromTun(p);
+    b_.out.tun.clear();
+    b_.FromNet(TakeEsp(a_, b_.self), a_.self);
+    EXPECT_EQ(b_.out.tun, p) << "round " << round;
+    a_.dp->Remove(ia);
+    b_.dp->Remove(ib);
+  }
+  EXPECT_EQ(b_.dp->counters().policy_violations, 0u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Devices, CardDataPlaneTest, ::testing::ValuesIn(Devices()),
+                         [](const auto& p) { return p.param; });
+
+std::vector<std::string> Prefixes(const char* a, const char* b) {
+  std::vector<std::string> v;
+  for (const runtime::Prefix& p :
+       CardDataPlane::RangeToPrefixes(*sa::IpAddress::Parse(a), *sa::IpAddress::Parse(b))) {
+    v.push_back(p.addr.ToString() + "/" + std::to_string(p.len));
+  }
+  return v;
+}
+
+TEST(RangeToPrefixes, CoversExactlyWithTheFewestPrefixes) {
+  using V = std::vector<std::string>;
+  EXPECT_EQ(Prefixes("10.1.2.0", "10.1.2.255"), V{"10.1.2.0/24"});
+  EXPECT_EQ(Prefixes("10.0.0.1", "10.0.0.6"), (V{"10.0.0.1/32", "10.0.0.2/31", "10.0.0.4/31", "10.0.0.6/32"}));
+  EXPECT_EQ(Prefixes("0.0.0.0", "255.255.255.255"), V{"0.0.0.0/0"});
+  EXPECT_EQ(Prefixes("192.0.2.7", "192.0.2.7"), V{"192.0.2.7/32"});
+  EXPECT_EQ(Prefixes("255.255.255.254", "255.255.255.255"), V{"255.255.255.254/31"});
+  EXPECT_EQ(Prefixes("128.0.0.0", "255.255.255.255"), V{"128.0.0.0/1"});
+  EXPECT_EQ(Prefixes("::", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"), V{"::/0"});
+  EXPECT_EQ(Prefixes("2001:db8::", "2001:db8::ffff:ffff:ffff:ffff"), V{"2001:db8::/64"});
+  EXPECT_EQ(Prefixes("2001:db8::1", "2001:db8::2"), (V{"2001:db8::1/128", "2001:db8::2/128"}));
+  EXPECT_TRUE(Prefixes("10.0.0.9", "10.0.0.1").empty());
+  EXPECT_TRUE(Prefixes("10.0.0.1", "2001:db8::1").empty());
+  // A property check: every address of random ranges is covered exactly once, nothing else.
+  std::mt19937 rng(7);
+  for (int t = 0; t < 200; ++t) {
+    const uint32_t lo = static_cast<uint32_t>(rng() % 5000), hi = lo + static_cast<uint32_t>(rng() % 3000);
+    auto pf = CardDataPlane::RangeToPrefixes(sa::IpAddress::V4(0x0a000000 + lo), sa::IpAddress::V4(0x0a000000 + hi));
+    uint64_t covered = 0;
+    for (const auto& p : pf) {
+      const uint32_t base = LoadU32Be(reinterpret_cast<const std::byte*>(p.addr.bytes.data())) - 0x0a000000u;
+      const uint64_t n = uint64_t{1} << (32 - p.len);
+      EXPECT_EQ(base % n, 0u);
+      EXPECT_GE(base, lo);
+      EXPECT_LE(base + n - 1, hi);
+      covered += n;
+    }
+    EXPECT_EQ(covered, uint64_t{hi} - lo + 1);
+  }
+}
+
+}  // namespace
+}  // namespace ipsec::ike
