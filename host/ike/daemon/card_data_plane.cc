@@ -1,6 +1,7 @@
 #include "host/ike/daemon/card_data_plane.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 
 #include "host/common/bytes.h"
@@ -8,6 +9,8 @@
 
 namespace ipsec::ike {
 namespace {
+
+constexpr uint32_t kCardMinWindow = 64;
 
 using runtime::PolicyAction;
 using runtime::Prefix;
@@ -212,6 +215,17 @@ Status CardDataPlane::Install(const ChildSaInfo& info, sa::KeyMaterial inbound, 
   in.spi = info.spi_in;
   in.direction = sa::Direction::kInbound;
   in.replay_window = info.replay_window;
+  // The card's windows are 64 to CAP max packets (a bitmap of whole 64-bit words). A smaller
+  // configured window (strongSwan's default is 32) is raised to 64 rather than leaving the SA in
+  // software: the window is the receiver's own choice (RFC 4303 §3.4.3), and a larger one only
+  // accepts more reordering, never a replay.
+  if (rt_.has_card() && in.replay_window != 0 && in.replay_window < kCardMinWindow) {
+    if (options_.log) {
+      options_.log("replay window " + std::to_string(in.replay_window) + " raised to " +
+                   std::to_string(kCardMinWindow) + ", the card's smallest");
+    }
+    in.replay_window = kCardMinWindow;
+  }
   in.udp_encap = sa::UdpEncap{info.remote.port, info.local.port};
   if (info.mode == sa::Mode::kTunnel) {
     in.tunnel_src = info.remote.addr;
@@ -267,6 +281,21 @@ Status CardDataPlane::Install(const ChildSaInfo& info, sa::KeyMaterial inbound, 
       (void)rt_.DeleteSa(*out_h);
       (void)rt_.DeleteSa(*in_h);
       return st;
+    }
+  }
+  if (options_.log) {
+    for (runtime::SaHandle h : {*in_h, *out_h}) {
+      auto i = rt_.GetSa(h);
+      if (!i.ok()) continue;
+      char spi[9];
+      std::snprintf(spi, sizeof spi, "%08x", i->spi);
+      std::string line = std::string(sa::DirectionName(i->direction)) + " SA " + spi;
+      if (i->placement == runtime::Placement::kCard) {
+        line += " on the card, slot " + std::to_string(i->card_slot);
+      } else {
+        line += " in software: " + i->refusal.detail;
+      }
+      options_.log(line);
     }
   }
   ++t.children;

@@ -30,11 +30,13 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -77,6 +79,8 @@ class CardDataPlane final : public DataPlane {
     uint16_t natt_port = 4500;
     // How long a removed child's selectors still admit its packets that were on the card.
     std::chrono::milliseconds retire_grace{5000};
+    // Told where each installed SA landed (on the card, or in software and why).
+    std::function<void(std::string_view)> log;
   };
 
   // Where completed packets go. Called from Poll with batches of up to RuntimeQueue::kMaxBurst;

@@ -307,6 +307,7 @@ Status IkeDaemon::OpenCard() {
   CardDataPlane::Options co;
   co.buffers = options_.card_buffers;
   co.natt_port = options_.natt_port;
+  co.log = [this](std::string_view line) { Log(LogLevel::kInfo, line); };
   auto dp = CardDataPlane::Create(*runtime_, co);
   if (!dp.ok()) return dp.status();
   card_dp_ = std::move(*dp);
