@@ -489,10 +489,22 @@ size_t Driver::Poll(uint32_t q, std::span<Completion> out) {
   if (queue.failed) return DrainAborted(queue, out);
   size_t n = 0;
   bool stepped = false;
+  // One sync per poll for every slot this poll may read (two ranges when they wrap), not one per
+  // completion: on XRT each sync is a call into the runtime.
+  const auto sync_pending = [&] {
+    const uint32_t size = 1u << queue.log2;
+    const uint32_t want = std::min<uint32_t>(static_cast<uint16_t>(queue.prod - queue.cons),
+                                             static_cast<uint32_t>(std::min<size_t>(out.size(), size)));
+    if (want == 0) return;
+    const uint32_t first = card::RingSlot(queue.cons, queue.log2);
+    const uint32_t run = std::min(want, size - first);
+    queue.cq.Sync(SyncDir::kFromDevice, size_t{first} * card::Cpl::kBytes, size_t{run} * card::Cpl::kBytes);
+    if (run < want) queue.cq.Sync(SyncDir::kFromDevice, 0, size_t{want - run} * card::Cpl::kBytes);
+  };
+  sync_pending();
   while (n < out.size() && queue.cons != queue.prod) {
     const uint32_t slot_index = card::RingSlot(queue.cons, queue.log2);
     std::byte* slot = queue.cq.data() + size_t{slot_index} * card::Cpl::kBytes;
-    queue.cq.Sync(SyncDir::kFromDevice, size_t{slot_index} * card::Cpl::kBytes, card::Cpl::kBytes);
     // The phase rule: the byte holding PHASE is read with acquire, then the record.
     const std::byte last = std::atomic_ref<std::byte>(slot[card::Cpl::kBytes - 1]).load(std::memory_order_acquire);
     const bool phase = (std::to_integer<uint8_t>(last) >> 7) != 0;
@@ -501,6 +513,7 @@ size_t Driver::Poll(uint32_t q, std::span<Completion> out) {
       if (device_->simulated() && !stepped) {
         device_->Step(options_.step_cycles);
         stepped = true;
+        sync_pending();
         continue;
       }
       break;
