@@ -189,6 +189,7 @@ void RuntimeQueue::PushLocal(const RtCompletion& c) {
       break;
     case RtStatus::kDropped:
       counters_.dropped++;
+      if (static_cast<size_t>(c.reason) < sa::kNumDropReasons) counters_.drops[static_cast<size_t>(c.reason)]++;
       break;
     case RtStatus::kDeviceError:
       counters_.device_errors++;
@@ -238,6 +239,7 @@ void RuntimeQueue::MapCardCompletion(const driver::Completion& c, RtCompletion* 
   out->status = RtStatus::kDropped;
   out->reason = *reason;
   counters_.dropped++;
+  if (static_cast<size_t>(*reason) < sa::kNumDropReasons) counters_.drops[static_cast<size_t>(*reason)]++;
   // An outbound drop after the card assigned a number (too_big) still used it.
   if (r != nullptr && c.dir == card::Dir::kOutbound && c.seq != 0) NoteSeq(r, c.seq);
 }
@@ -984,33 +986,74 @@ StatusOr<SaInfo> Runtime::GetSa(SaHandle h) {
   std::lock_guard lock(mu_);
   SaRecord* r = db_.Get(h);
   if (r == nullptr || r->state == SaState::kFree) return NotFoundError("no SA " + std::to_string(h));
+  return Describe(*r);
+}
+
+std::vector<SaInfo> Runtime::ListSas() {
+  std::lock_guard lock(mu_);
+  std::vector<SaInfo> out;
+  out.reserve(db_.size());
+  db_.ForEach([&](SaRecord& r) { out.push_back(Describe(r)); });
+  return out;
+}
+
+SaInfo Runtime::Describe(SaRecord& r) {
   SaInfo i;
-  i.handle = h;
-  i.spi = r->config.spi;
-  i.direction = r->config.direction;
-  i.state = r->state;
-  i.placement = r->placement;
-  i.card_slot = r->card_slot;
-  i.refusal = r->refusal;
-  i.replay_window_reset = r->replay_window_reset;
-  i.packets = r->base_packets;
-  i.bytes = r->base_bytes;
-  const bool outbound = r->config.direction == sa::Direction::kOutbound;
-  if (r->placement == Placement::kCard && state_.load() == kUp) {
-    auto c = driver_->ReadSaCounters(r->card_slot);
-    if (c.ok()) r->last = *c;
-    i.packets += r->last.packets;
-    i.bytes += r->last.bytes;
-    i.seq = outbound ? NextOutboundSeq(*r) - r->aborted.load() : InboundTop(*r);
-  } else if (r->placement == Placement::kSoftware) {
-    std::lock_guard sw_lock(r->sw_mu);
-    if (r->sw) {
-      i.packets += r->sw->counters().packets;
-      i.bytes += r->sw->counters().bytes;
-      i.seq = outbound ? r->sw->next_seq() : r->sw->replay().top();
+  i.handle = r.handle;
+  i.spi = r.config.spi;
+  i.direction = r.config.direction;
+  i.state = r.state;
+  i.placement = r.placement;
+  i.card_slot = r.card_slot;
+  i.refusal = r.refusal;
+  i.replay_window_reset = r.replay_window_reset;
+  i.tunnel = r.tunnel;
+  i.config = r.config;
+  i.packets = r.base_packets;
+  i.bytes = r.base_bytes;
+  const bool outbound = r.config.direction == sa::Direction::kOutbound;
+  if (r.placement == Placement::kCard && state_.load() == kUp) {
+    auto c = driver_->ReadSaCounters(r.card_slot);
+    if (c.ok()) r.last = *c;
+    i.packets += r.last.packets;
+    i.bytes += r.last.bytes;
+    i.drops[static_cast<size_t>(sa::DropReason::kAuthFailed)] = r.last.auth_failed;
+    i.drops[static_cast<size_t>(sa::DropReason::kReplay)] = r.last.replay;
+    i.card_other_drops = r.last.other_drops;
+    i.seq = outbound ? NextOutboundSeq(r) - r.aborted.load() : InboundTop(r);
+  } else if (r.placement == Placement::kSoftware) {
+    std::lock_guard sw_lock(r.sw_mu);
+    if (r.sw) {
+      i.packets += r.sw->counters().packets;
+      i.bytes += r.sw->counters().bytes;
+      i.drops = r.sw->counters().drops;
+      i.seq = outbound ? r.sw->next_seq() : r.sw->replay().top();
     }
   }
   return i;
+}
+
+std::string_view Runtime::card_state() const {
+  switch (state_.load(std::memory_order_acquire)) {
+    case kUp:
+      return "up";
+    case kRecovering:
+      return "recovering";
+    case kDown:
+      return "down";
+    default:
+      return "none";
+  }
+}
+
+std::string Runtime::last_fault() {
+  std::lock_guard lock(mu_);
+  return fault_reason_;
+}
+
+driver::Capabilities Runtime::CapsSnapshot() {
+  std::lock_guard lock(mu_);
+  return caps_;
 }
 
 void Runtime::Emit(RuntimeEvent e) {

@@ -25,6 +25,7 @@
 // event callback run on the caller's thread. queue(q) methods belong to that queue's owner thread.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -33,6 +34,7 @@
 #include <mutex>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "driver/device.h"
@@ -119,9 +121,37 @@ struct RtCompletion {
   bool card = false;  // went through the card
 };
 
+// A statistics counter written by one thread (a queue's owner) and read by any (reports, metrics):
+// a relaxed atomic whose increments are a plain load and store, no locked instruction.
+class StatCounter {
+ public:
+  StatCounter() = default;
+  StatCounter(const StatCounter& o) : v_(o.load()) {}
+  StatCounter& operator=(const StatCounter& o) {
+    v_.store(o.load(), std::memory_order_relaxed);
+    return *this;
+  }
+  uint64_t load() const { return v_.load(std::memory_order_relaxed); }
+  operator uint64_t() const { return load(); }  // NOLINT: reads like the plain counter it replaces
+  StatCounter& operator+=(uint64_t n) {
+    v_.store(load() + n, std::memory_order_relaxed);
+    return *this;
+  }
+  StatCounter& operator++() { return *this += 1; }
+  uint64_t operator++(int) {
+    const uint64_t old = load();
+    *this += 1;
+    return old;
+  }
+
+ private:
+  std::atomic<uint64_t> v_{0};
+};
+
+// Per-queue counters; the owner thread writes them, any thread may read (or copy) them.
 struct QueueCounters {
-  uint64_t submitted = 0, completed = 0, to_card = 0, to_software = 0, bypass = 0, discard = 0, no_sa = 0, dropped = 0,
-           device_errors = 0, retries = 0;
+  StatCounter submitted, completed, to_card, to_software, bypass, discard, no_sa, dropped, device_errors, retries;
+  std::array<StatCounter, sa::kNumDropReasons> drops;  // `dropped` by sa::DropReason
 };
 
 class RuntimeQueue {
@@ -208,6 +238,12 @@ struct SaInfo {
   uint64_t packets = 0, bytes = 0;  // over every incarnation (card counters as last read + software)
   uint64_t seq = 0;                 // outbound: next sequence number as far as known; inbound: highest authenticated
   bool replay_window_reset = false;
+  uint32_t tunnel = 0;  // 0: none
+  sa::SaConfig config;  // as installed (keys are never copied out)
+  // Drops by reason as far as the SA's current path counts them: software, every reason; card,
+  // auth_failed and replay, with the card's other drops (no reason) in card_other_drops.
+  std::array<uint64_t, sa::kNumDropReasons> drops{};
+  uint64_t card_other_drops = 0;
 };
 
 // A NAT mapping change (RFC 3948 / RFC 7296 §2.23): the peer's outer address and ports.
@@ -231,6 +267,12 @@ class Runtime {
   // ---- Device and queues ----
   bool has_card() const { return device_ != nullptr; }
   bool card_up() const { return state_.load(std::memory_order_acquire) == kUp; }
+  // "up", "recovering", "down" or "none" (no card), for reports.
+  std::string_view card_state() const;
+  // Why the card was last lost ("" when it never was).
+  std::string last_fault();
+  // caps(), read under the control mutex: safe from any thread (a recovery rereads them).
+  driver::Capabilities CapsSnapshot();
   driver::Device* device() { return device_.get(); }  // the real device (test hooks); null without a card
   const driver::Capabilities& caps() const { return caps_; }
   uint32_t queue_count() const { return static_cast<uint32_t>(queues_.size()); }
@@ -261,6 +303,9 @@ class Runtime {
   // are rewritten only when the card checks what changed.
   Status UpdateEndpoints(SaHandle sa, const EndpointUpdate& update);
   StatusOr<SaInfo> GetSa(SaHandle sa);
+  // Every SA in the database (any state but free), in handle order; card counters are read as in
+  // GetSa (one SA command per card SA).
+  std::vector<SaInfo> ListSas();
   SaDatabase& database() { return db_; }  // bulk loads (kParked records), benches
 
   // ---- Control ----
@@ -307,6 +352,7 @@ class Runtime {
   sa::SaConfig ReinstallConfig(const SaRecord& r, uint64_t next_seq) const;
   uint64_t NextOutboundSeq(const SaRecord& r) const;
   uint64_t InboundTop(const SaRecord& r) const;
+  SaInfo Describe(SaRecord& r);  // under mu_
   StatusOr<uint32_t> FreeOutboundSlot();
   void FinishRetirement(Retirement& ret);
   void Unlink(SaRecord& r);
