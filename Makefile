@@ -10,7 +10,7 @@ JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 GENERATOR := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 
-.PHONY: all deps build test test-fast test-asan demo install bench fuzz clean
+.PHONY: all deps build test test-fast test-asan demo install bench charts fuzz clean
 
 all: build
 
@@ -44,6 +44,11 @@ demo: build
 
 bench: build
 	$(BUILD)/bench/esp_bench
+
+# The charts of docs/performance.md (docs/perf/*.png), from a fresh run of the benchmarks built in
+# $(BUILD); raw outputs in $(BUILD)/perf-results. The tunnel chart needs root (network namespaces).
+charts: build
+	./scripts/perf_run.sh $(BUILD)
 
 # libFuzzer targets (clang).
 fuzz: deps

@@ -7,6 +7,7 @@ set -euo pipefail
 PKGS=(
   build-essential cmake ninja-build ccache pkg-config
   python3                           # scripts/gen_regmap.py (card register map generator)
+  python3-matplotlib                # scripts/perf_charts.py (make charts: docs/perf/*.png)
   clang libclang-rt-14-dev          # libFuzzer and sanitizer runtimes
   libssl-dev                        # OpenSSL 3: reference crypto
   libipsec-mb-dev                   # intel-ipsec-mb: fast-path crypto
