@@ -25,6 +25,7 @@ DEV="${DEMO_DEVICE:-sim}"
 SECS="${DEMO_SECONDS:-3}"
 ACCEL_IKED="$B/host/ike/daemon/accel-iked"
 ACCEL_IKECTL="$B/host/ike/daemon/accel-ikectl"
+ACCEL_CARDCTL="$B/host/tools/accel-cardctl"
 
 bold() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 ok() { printf '   \033[32mok\033[0m  %s\n' "$*"; }
@@ -35,7 +36,7 @@ if [ "$(id -u)" -ne 0 ]; then
   echo "      Run it as root (sudo make demo). Nothing was changed." >&2
   exit 2
 fi
-for f in "$ACCEL_IKED" "$ACCEL_IKECTL"; do
+for f in "$ACCEL_IKED" "$ACCEL_IKECTL" "$ACCEL_CARDCTL"; do
   [ -x "$f" ] || { echo "demo: $f is missing; run 'make build' first" >&2; exit 2; }
 done
 for t in ip ping iperf3 swanctl python3; do
@@ -76,6 +77,13 @@ summary() {  # summary <our daemon name>
   ctl_of "$1" --json stats >"$IT_DIR/stats.json"
   json "$IT_DIR/list.json" "'\n'.join('IKE SA %s %s <-> %s  %s%s' % (s['id'], s['local'], s['remote'], s['algorithms'], ', NAT-T' if s['nat'] else '') for s in j['sas'])" | sed 's/^/        /'
   json "$IT_DIR/list.json" "'\n'.join('  CHILD %s %s  SPIs in %s out %s  %s === %s  in %d pkts / out %d pkts' % (c['name'], c['algorithms'], c['spi_in'], c['spi_out'], ','.join(c['local_ts']) if isinstance(c['local_ts'], list) else c['local_ts'], ','.join(c['remote_ts']) if isinstance(c['remote_ts'], list) else c['remote_ts'], c['packets_in'], c['packets_out']) for s in j['sas'] for c in s['children'])" | sed 's/^/        /'
+  info "the card's SAs (accel-cardctl --control <socket> card sas):"
+  "$ACCEL_CARDCTL" --control "$IT_DIR/$1/ctl" card sas 2>&1 | sed 's/^/          /'
+  sleep 1.1  # the metrics file is rewritten every second
+  if [ -f "$IT_DIR/metrics.prom" ]; then
+    info "Prometheus text file ($(grep -vc '^#' "$IT_DIR/metrics.prom") samples), for example:"
+    grep -E '^ipsec_accel_gateway_(encrypted|decrypted)_packets_total' "$IT_DIR/metrics.prom" | sed 's/^/          /'
+  fi
   json "$IT_DIR/stats.json" "(lambda d: 'data path: %s (%s)  from TUN %d, ESP in %d, encrypted %d, decrypted %d, through the card %d, on the host %d, dropped %d %s, policy violations %d, device errors %d' % (d['engine'], d['device'], d['tun_in'], d['esp_in'], d['encrypted'], d['decrypted'], d['via_card'], d['via_host'], d['dropped'], d['drop_reasons'] or '', d['policy_violations'], d['device_errors']))(j['data_path'])" | sed 's/^/        /'
 }
 
@@ -90,7 +98,7 @@ start_pair() {  # start_pair charon|ours: the peer in B, ours in A, up and route
     start_ours "$NS_B" peer "$IT_DIR/b.conf" "accb${IT_ID}"
     ip -n "$NS_B" route replace "$A_NET.0/24" dev "accb${IT_ID}" src "$B_NET.1"
   fi
-  start_ours "$NS_A" ours "$IT_DIR/a.conf"
+  IKED_ARGS="--device $DEV --metrics-file $IT_DIR/metrics.prom" start_ours "$NS_A" ours "$IT_DIR/a.conf"
   ip -n "$NS_A" route replace "$B_NET.0/24" dev "acc${IT_ID}" src "$A_NET.1"
   local t0=$SECONDS
   ctl_of ours initiate gw net >/dev/null || fail "initiate"

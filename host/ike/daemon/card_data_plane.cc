@@ -339,6 +339,13 @@ ChildSaCounters CardDataPlane::Counters(const ChildSaInfo& info) const {
   return c;
 }
 
+std::optional<uint32_t> CardDataPlane::ChildOfSpi(uint32_t spi, sa::Direction dir) const {
+  for (const auto& [spi_in, c] : children_) {
+    if (dir == sa::Direction::kInbound ? spi_in == spi : c.info.spi_out == spi) return c.info.unique_id;
+  }
+  return std::nullopt;
+}
+
 void CardDataPlane::Service() {
   (void)rt_.Service();
   // Removed children's selectors stay a grace period for packets that were already on the card. The handle

@@ -131,6 +131,10 @@ class CardDataPlane final : public DataPlane {
   // Control: runtime events (lifetimes, card faults) and housekeeping; call every few ms.
   void Service();
 
+  // The IKE child (ChildSaInfo::unique_id) that installed the SA with this SPI and direction, for
+  // turning the card's lifetime events into rekeys.
+  std::optional<uint32_t> ChildOfSpi(uint32_t spi, sa::Direction dir) const;
+
   const CardDataPathCounters& counters() const { return counters_; }
   runtime::Runtime& runtime() { return rt_; }
   size_t size() const { return children_.size(); }

@@ -19,6 +19,7 @@
 #include "host/common/bytes.h"
 #include "host/ike/encoding/nat_traversal.h"
 #include "host/ike/sa/traffic_selectors.h"
+#include "host/runtime/runtime_control.h"
 
 namespace ipsec::ike {
 
@@ -300,6 +301,20 @@ Status IkeDaemon::OpenCard() {
     std::snprintf(spi, sizeof spi, "%08x", e.spi);
     Log(l, "card: " + std::string(runtime::RuntimeEventName(e.type)) + " SPI " + spi +
                (e.detail.empty() ? "" : ": " + e.detail));
+    // Byte/packet lifetimes and sequence space are counted where the packets go (the card): its
+    // events start the CHILD_SA rekey (soft limit, sequence overflow) or remove it (hard limit).
+    const bool rekey = e.type == runtime::RuntimeEventType::kSoftLifetime ||
+                       e.type == runtime::RuntimeEventType::kSeqOverflow;
+    const bool expire = e.type == runtime::RuntimeEventType::kHardLifetime;
+    if ((rekey || expire) && card_dp_) {
+      if (std::optional<uint32_t> child = card_dp_->ChildOfSpi(e.spi, e.direction)) {
+        asio::post(io_, [this, id = *child, rekey] {
+          if (stopping_) return;
+          Status st = rekey ? manager_->RekeyChild(id) : manager_->TerminateChild(id);
+          if (!st.ok()) Log(LogLevel::kInfo, "CHILD_SA {" + std::to_string(id) + "}: " + st.message());
+        });
+      }
+    }
   };
   auto rt = runtime::Runtime::Create(std::move(ro));
   if (!rt.ok()) return UnavailableError("device " + options_.device + ": " + rt.status().message());
@@ -440,8 +455,34 @@ void IkeDaemon::CardUdpReadable(int index) {
   ArmTimer();
 }
 
+// The runtime's metrics (runtime::RenderPrometheus: card, queues, SAs) followed by the data
+// path's own counters, written atomically for node_exporter's textfile collector.
 void IkeDaemon::WriteMetrics() {
-  // Filled in below (RenderMetrics).
+  std::string text = runtime::RenderPrometheus(*runtime_);
+  const CardDataPathCounters& d = card_dp_->counters();
+  auto counter = [&text](const char* name, const char* help, uint64_t v) {
+    text += std::string("# HELP ipsec_accel_gateway_") + name + "_total " + help + "\n# TYPE ipsec_accel_gateway_" +
+            name + "_total counter\nipsec_accel_gateway_" + name + "_total " + std::to_string(v) + "\n";
+  };
+  counter("tun_in_packets", "Packets read from the TUN device.", d.tun_in);
+  counter("esp_in_datagrams", "ESP-in-UDP datagrams received.", d.esp_in);
+  counter("encrypted_packets", "ESP datagrams handed to the socket.", d.encrypted);
+  counter("decrypted_packets", "Inner packets written to the TUN device.", d.decrypted);
+  counter("no_policy_packets", "TUN packets under no protect rule (discarded).", d.no_policy);
+  counter("no_sa_packets", "Packets with no outbound SA or an unknown inbound SPI.", d.no_sa);
+  counter("policy_violation_packets", "Decapsulated packets outside the child's selectors.", d.policy_violations);
+  counter("device_error_packets", "Packets the card failed or lost.", d.device_errors);
+  counter("bad_input_packets", "Malformed or oversized packets.", d.bad_input);
+  text += "# HELP ipsec_accel_gateway_dropped_packets_total Packets an SA dropped, by reason.\n"
+          "# TYPE ipsec_accel_gateway_dropped_packets_total counter\n";
+  for (size_t r = 1; r < d.drop_reasons.size(); ++r) {
+    text += "ipsec_accel_gateway_dropped_packets_total{reason=\"" +
+            std::string(sa::DropReasonName(static_cast<sa::DropReason>(r))) + "\"} " + std::to_string(d.drop_reasons[r]) +
+            "\n";
+  }
+  if (Status st = runtime::WriteFileAtomically(options_.metrics_file, text); !st.ok()) {
+    Log(LogLevel::kWarning, "metrics file: " + st.message());
+  }
 }
 
 void IkeDaemon::StartConfigured() {
@@ -831,6 +872,11 @@ std::string IkeDaemon::Control(std::string_view line) {
     return ok();
   }
   if (cmd == "reload") return result(Reload());
+  // The card and its runtime (docs/control.md): accel-cardctl --control <socket> card ...
+  if (cmd == "card") {
+    if (!runtime_) return error("no card: accel-iked runs the software data plane (start it with --device)");
+    return runtime::HandleControlCommand(*runtime_, line);
+  }
   if (cmd == "stats") {
     const ManagerCounters& m = manager_->counters();
     json data_path;
@@ -894,7 +940,7 @@ std::string IkeDaemon::Control(std::string_view line) {
   }
   return error("unknown command '" + cmd +
                "' (list, initiate <conn> [child], terminate <id>, terminate-child <id>, rekey <id>, "
-               "rekey-child <id>, dpd <id>, reload, stats)");
+               "rekey-child <id>, dpd <id>, reload, stats, card ... with --device)");
 }
 
 void IkeDaemon::Stop() {
