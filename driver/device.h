@@ -11,8 +11,8 @@
 //     polls (real hardware runs by itself and ignores it).
 //
 // Backends are picked at run time by name through OpenDevice() (driver/device_registry.h):
-// `soft` (the software model of the card, driver/soft/soft_card.h), later `sim` and
-// `xrt:<bdf>`. Nothing in the driver logic depends on which backend it talks to.
+// `soft` (the software model of the card, driver/soft/soft_card.h), `sim` (the Verilated card,
+// driver/sim) and `xrt:<index|bdf>` (a real card through XRT, driver/xrt). Nothing in the driver logic depends on which backend it talks to.
 //
 // Errors: register accesses return a Status because a real link can fail (an XRT exception
 // converted at the boundary, an AXI-Lite timeout in simulation); a card that answers all-ones is

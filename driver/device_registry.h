@@ -1,5 +1,5 @@
-// Run-time choice of the Device backend by name: "soft", "soft:<options>", later "sim" and
-// "xrt:<bdf>". The spec is `<backend>[:<args>]`; the args string is passed to the backend's
+// Run-time choice of the Device backend by name: "soft", "soft:<options>", "sim[:<options>]" and
+// "xrt:<index|bdf>[,<options>]". The spec is `<backend>[:<args>]`; the args string is passed to the backend's
 // factory untouched.
 //
 // The software model `soft` is built in. Other backends register themselves with

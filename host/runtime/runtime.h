@@ -277,7 +277,8 @@ class Runtime {
   const driver::Capabilities& caps() const { return caps_; }
   uint32_t queue_count() const { return static_cast<uint32_t>(queues_.size()); }
   RuntimeQueue& queue(uint32_t q) { return *queues_[q]; }
-  // Packet buffers in the device's DMA memory (host memory without a card); they stay valid
+  // Packet buffers in the device's DMA memory (FailedPrecondition without a card: use host
+  // memory then, the software path ignores `iova`); they stay valid
   // across card resets, and must be destroyed before the runtime.
   StatusOr<driver::PacketPool> CreatePacketPool(uint32_t count, uint32_t buf_bytes);
 
