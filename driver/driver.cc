@@ -424,10 +424,16 @@ size_t Driver::Submit(uint32_t q, std::span<const Packet> packets) {
   if (queue.fail_flag.load(std::memory_order_acquire)) queue.failed = true;
   if (queue.failed || packets.empty()) return 0;
   const uint32_t size = queue.mask + 1;
+  const uint32_t mask = queue.mask;
   const uint32_t in_flight = card::RingDistance(queue.prod, queue.cons);
   size_t n = std::min<size_t>(packets.size(), size - in_flight);
   queue.stats.ring_full += packets.size() - n;
+  // The loop works on locals (ring base, shadow array, producer index) and stores the index
+  // back once: the descriptor and shadow stores could otherwise alias the queue's fields.
   const uint16_t first = queue.prod;
+  uint16_t prod = first;
+  std::byte* const rq = queue.rq.data();
+  Queue::Shadow* const shadow = queue.shadow.data();
   for (size_t i = 0; i < n; ++i) {
     const Packet& p = packets[i];
     // A buffer the descriptor cannot describe is not accepted (nor is anything after it).
@@ -445,15 +451,16 @@ size_t Driver::Submit(uint32_t q, std::span<const Packet> packets) {
     d.irq = p.irq;
     d.sa_index = p.sa_index;
     d.user_data = p.user_data;
-    const uint32_t slot = card::RingSlot(queue.prod, queue.log2);
-    d.Encode(std::span<std::byte, card::ReqDesc::kBytes>(queue.rq.data() + size_t{slot} * card::ReqDesc::kBytes,
+    const uint32_t slot = prod & mask;
+    d.Encode(std::span<std::byte, card::ReqDesc::kBytes>(rq + size_t{slot} * card::ReqDesc::kBytes,
                                                          card::ReqDesc::kBytes));
-    queue.shadow[slot] = {p.user_data, static_cast<uint16_t>(p.buf.capacity), p.dir};
-    queue.prod = static_cast<uint16_t>(queue.prod + 1);
+    shadow[slot] = {p.user_data, static_cast<uint16_t>(p.buf.capacity), p.dir};
+    prod = static_cast<uint16_t>(prod + 1);
   }
   if (n == 0) return 0;
+  queue.prod = prod;
   // Make the descriptors visible (one or two ranges when the burst wraps), then one doorbell.
-  const uint32_t s0 = card::RingSlot(first, queue.log2);
+  const uint32_t s0 = first & mask;
   const uint32_t run = std::min<uint32_t>(static_cast<uint32_t>(n), size - s0);
   queue.rq.Sync(SyncDir::kToDevice, size_t{s0} * card::ReqDesc::kBytes, size_t{run} * card::ReqDesc::kBytes);
   if (run < n) queue.rq.Sync(SyncDir::kToDevice, 0, (n - run) * card::ReqDesc::kBytes);
@@ -487,28 +494,38 @@ size_t Driver::Poll(uint32_t q, std::span<Completion> out) {
   Queue& queue = *queues_[q];
   if (queue.fail_flag.load(std::memory_order_acquire)) queue.failed = true;
   if (queue.failed) return DrainAborted(queue, out);
+  const uint32_t log2 = queue.log2;
+  const uint32_t mask = queue.mask;
+  const uint32_t size = mask + 1;
+  const uint16_t prod = queue.prod;  // only Submit (this thread) moves it
+  // The loop works on locals and stores the consumer index back once (the completion stores
+  // could otherwise alias the queue's fields and force a reload per completion).
+  uint16_t cons = queue.cons;
+  std::byte* const cq = queue.cq.data();
+  const Queue::Shadow* const shadow = queue.shadow.data();
+  const uint32_t max_pkt_bytes = caps_.max_pkt_bytes;
   size_t n = 0;
+  size_t bad = 0;
   bool stepped = false;
   // One sync per poll for every slot this poll may read (two ranges when they wrap), not one per
   // completion: on XRT each sync is a call into the runtime.
   const auto sync_pending = [&] {
-    const uint32_t size = 1u << queue.log2;
-    const uint32_t want = std::min<uint32_t>(static_cast<uint16_t>(queue.prod - queue.cons),
-                                             static_cast<uint32_t>(std::min<size_t>(out.size(), size)));
+    const uint32_t want = std::min<uint32_t>(static_cast<uint16_t>(prod - cons),
+                                             static_cast<uint32_t>(std::min<size_t>(out.size() - n, size)));
     if (want == 0) return;
-    const uint32_t first = card::RingSlot(queue.cons, queue.log2);
+    const uint32_t first = cons & mask;
     const uint32_t run = std::min(want, size - first);
     queue.cq.Sync(SyncDir::kFromDevice, size_t{first} * card::Cpl::kBytes, size_t{run} * card::Cpl::kBytes);
     if (run < want) queue.cq.Sync(SyncDir::kFromDevice, 0, size_t{want - run} * card::Cpl::kBytes);
   };
   sync_pending();
-  while (n < out.size() && queue.cons != queue.prod) {
-    const uint32_t slot_index = card::RingSlot(queue.cons, queue.log2);
-    std::byte* slot = queue.cq.data() + size_t{slot_index} * card::Cpl::kBytes;
+  while (n < out.size() && cons != prod) {
+    const uint32_t slot_index = cons & mask;
+    std::byte* slot = cq + size_t{slot_index} * card::Cpl::kBytes;
     // The phase rule: the byte holding PHASE is read with acquire, then the record.
     const std::byte last = std::atomic_ref<std::byte>(slot[card::Cpl::kBytes - 1]).load(std::memory_order_acquire);
     const bool phase = (std::to_integer<uint8_t>(last) >> 7) != 0;
-    if (phase != card::ExpectedPhase(queue.cons, queue.log2)) {
+    if (phase != card::ExpectedPhase(cons, log2)) {
       // Nothing new. A simulated card only moves when stepped: step once and look again.
       if (device_->simulated() && !stepped) {
         device_->Step(options_.step_cycles);
@@ -519,12 +536,13 @@ size_t Driver::Poll(uint32_t q, std::span<Completion> out) {
       break;
     }
     const card::Cpl c = card::Cpl::Decode(std::span<const std::byte, card::Cpl::kBytes>(slot, card::Cpl::kBytes));
-    const Queue::Shadow& sh = queue.shadow[slot_index];
+    const Queue::Shadow& sh = shadow[slot_index];
     // Completions come in request order: this one must be for request `cons`, as posted.
-    if (c.desc_index != queue.cons || c.user_data != sh.user_data || c.dir != sh.dir) {
+    if (c.desc_index != cons || c.user_data != sh.user_data || c.dir != sh.dir) {
+      queue.cons = cons;
       queue.stats.bad_completions++;
       FailQueue(q, DataLossError("ring pair " + std::to_string(q) + ": completion for descriptor " +
-                                 std::to_string(c.desc_index) + " where " + std::to_string(queue.cons) +
+                                 std::to_string(c.desc_index) + " where " + std::to_string(cons) +
                                  " was expected (or its user data or direction differ)"));
       queue.failed = true;
       break;
@@ -541,19 +559,21 @@ size_t Driver::Poll(uint32_t q, std::span<Completion> out) {
     r.status = c.status;
     r.aborted = false;
     if (c.status == CplStatus::kOk &&
-        (c.out_len == 0 || uint32_t{c.out_offset} + c.out_len > sh.buf_len || c.out_len > caps_.max_pkt_bytes)) {
+        (c.out_len == 0 || uint32_t{c.out_offset} + c.out_len > sh.buf_len || c.out_len > max_pkt_bytes)) [[unlikely]] {
       // The card claims an output outside the buffer: fail this packet, not the ring.
-      queue.stats.bad_completions++;
-      queue.stats.aborted++;
+      ++bad;
       r.status = CplStatus::kInternal;
       r.aborted = true;
     }
-    queue.cons = static_cast<uint16_t>(queue.cons + 1);
+    cons = static_cast<uint16_t>(cons + 1);
   }
+  queue.cons = cons;
+  queue.stats.bad_completions += bad;
+  queue.stats.aborted += bad;
   if (n > 0) {
     queue.stats.completed += n;
     if (!queue.failed) {
-      Status s = device_->Write32(queue.reg_base + reg::kRingCqCons, queue.cons);
+      Status s = device_->Write32(queue.reg_base + reg::kRingCqCons, cons);
       queue.stats.cq_releases++;
       if (!s.ok()) FailQueue(q, UnavailableError("CQ_CONS write failed: " + s.message()));
     }

@@ -196,6 +196,14 @@ class SoftCard final : public Device {
     size_t bytes = 0;
   };
   std::map<uint64_t, Allocation> dma_;  // by IOVA
+  // The allocation Translate found last (packet buffers mostly share one pool): checked before
+  // the map. Cleared whenever an allocation goes away.
+  struct LastTranslation {
+    uint64_t iova = 0;
+    uint64_t bytes = 0;
+    std::byte* host = nullptr;
+  };
+  LastTranslation last_dma_;
   uint64_t next_iova_ = 0x0000'0010'0000'0000ull;
   std::vector<std::pair<uint64_t, uint64_t>> dma_faults_;
 

@@ -5,13 +5,21 @@
 // Records are byte arrays, never structs laid over DMA memory: Encode() writes every byte,
 // reserved bits as zero, and Decode() reads each field with shifts, so nothing depends on
 // host endianness, padding or #pragma pack. Reset values are those at the default parameters.
+// The codecs work on the record's 64-bit little-endian words (one load or store each, a single
+// move on little-endian hosts); fields that cross a word boundary take the generic bit path,
+// and EncodeReference()/DecodeReference() are the field-by-field bit codec they are checked
+// against: here at compile time on a few random records; <record>::CodecMatchesReference()
+// runs the same check at run time, on the memcpy path, for tests.
 #pragma once
 
 #include <array>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <span>
 #include <string_view>
+#include <type_traits>
 
 namespace ipsec::card {
 
@@ -747,6 +755,38 @@ constexpr bool ReservedClear(std::span<const std::byte> rec, const std::array<ui
   }
   return true;
 }
+// The N (4 or 8) bytes at record byte `at` as a little-endian integer: one load on a
+// little-endian host (memcpy of a constant size), bytes and shifts in constant evaluation.
+template <size_t N>
+constexpr uint64_t LoadLe(std::span<const std::byte> rec, size_t at) {
+  static_assert(N == 4 || N == 8);
+  if (!std::is_constant_evaluated() && std::endian::native == std::endian::little) {
+    std::conditional_t<N == 8, uint64_t, uint32_t> v;
+    std::memcpy(&v, rec.data() + at, N);
+    return v;
+  }
+  uint64_t v = 0;
+  for (size_t i = 0; i < N; ++i) v |= std::to_integer<uint64_t>(rec[at + i]) << (8 * i);
+  return v;
+}
+// Stores the low N (4 or 8) bytes of `v` at record byte `at`, little-endian; as LoadLe.
+template <size_t N>
+constexpr void StoreLe(std::span<std::byte> rec, size_t at, uint64_t v) {
+  static_assert(N == 4 || N == 8);
+  if (!std::is_constant_evaluated() && std::endian::native == std::endian::little) {
+    const std::conditional_t<N == 8, uint64_t, uint32_t> n = static_cast<decltype(n)>(v);
+    std::memcpy(rec.data() + at, &n, N);
+    return;
+  }
+  for (size_t i = 0; i < N; ++i) rec[at + i] = static_cast<std::byte>(v >> (8 * i));
+}
+// A small deterministic generator for the compile-time codec checks (splitmix64).
+constexpr uint64_t NextRandom(uint64_t& state) {
+  uint64_t z = (state += 0x9e3779b97f4a7c15ull);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
 }  // namespace detail
 
 // Request descriptor, host to card, in the request ring. One per packet, either direction;
@@ -794,6 +834,59 @@ struct ReqDesc {
 
   // Writes all kBytes bytes: fields, and zeros in reserved bits.
   constexpr void Encode(std::span<std::byte, kBytes> out) const {
+    {  // bytes 0..7
+      uint64_t word = uint64_t{buf_addr};
+      detail::StoreLe<8>(out, 0, word);
+    }
+    {  // bytes 8..15
+      uint64_t word = uint64_t{buf_len};
+      word |= uint64_t{pkt_offset} << 16;
+      word |= uint64_t{pkt_len} << 32;
+      word |= (static_cast<uint64_t>(dir) & 0x1) << 48;
+      word |= uint64_t{sa_valid} << 49;
+      word |= uint64_t{irq} << 50;
+      detail::StoreLe<8>(out, 8, word);
+    }
+    {  // bytes 16..23
+      uint64_t word = (uint64_t{sa_index} & 0xffffff);
+      detail::StoreLe<8>(out, 16, word);
+    }
+    {  // bytes 24..31
+      uint64_t word = uint64_t{user_data};
+      detail::StoreLe<8>(out, 24, word);
+    }
+  }
+  constexpr Bytes Encode() const {
+    Bytes b{};
+    Encode(b);
+    return b;
+  }
+  // Reads every field; reserved bits are ignored (see ReservedClear).
+  static constexpr ReqDesc Decode(std::span<const std::byte, kBytes> in) {
+    ReqDesc r;
+    const uint64_t w0 = detail::LoadLe<8>(in, 0);
+    r.buf_addr = static_cast<uint64_t>(w0);
+    const uint64_t w8 = detail::LoadLe<8>(in, 8);
+    r.buf_len = static_cast<uint16_t>(w8 & 0xffff);
+    r.pkt_offset = static_cast<uint16_t>((w8 >> 16) & 0xffff);
+    r.pkt_len = static_cast<uint16_t>((w8 >> 32) & 0xffff);
+    r.dir = static_cast<Dir>((w8 >> 48) & 0x1);
+    r.sa_valid = ((w8 >> 49) & 0x1) != 0;
+    r.irq = ((w8 >> 50) & 0x1) != 0;
+    const uint64_t w16 = detail::LoadLe<8>(in, 16);
+    r.sa_index = static_cast<uint32_t>(w16 & 0xffffff);
+    const uint64_t w24 = detail::LoadLe<8>(in, 24);
+    r.user_data = static_cast<uint64_t>(w24);
+    return r;
+  }
+  // True when every reserved bit of `in` is zero.
+  static constexpr bool ReservedClear(std::span<const std::byte, kBytes> in) {
+    return (detail::LoadLe<8>(in, 8) & 0xfff8000000000000ull) == 0 &&
+           (detail::LoadLe<8>(in, 16) & 0xffffffffff000000ull) == 0;
+  }
+  // The reference codec: each field through the generic bit loop (detail::Put / detail::Get).
+  // Encode, Decode and ReservedClear must agree with it bit for bit; not for the data path.
+  constexpr void EncodeReference(std::span<std::byte, kBytes> out) const {
     for (auto& b : out) b = std::byte{0};
     detail::Put(out, req_desc::kBufAddr, buf_addr);
     detail::Put(out, req_desc::kBufLen, buf_len);
@@ -805,13 +898,7 @@ struct ReqDesc {
     detail::Put(out, req_desc::kSaIndex, sa_index);
     detail::Put(out, req_desc::kUserData, user_data);
   }
-  constexpr Bytes Encode() const {
-    Bytes b{};
-    Encode(b);
-    return b;
-  }
-  // Reads every field; reserved bits are ignored (see ReservedClear).
-  static constexpr ReqDesc Decode(std::span<const std::byte, kBytes> in) {
+  static constexpr ReqDesc DecodeReference(std::span<const std::byte, kBytes> in) {
     ReqDesc r;
     r.buf_addr = static_cast<uint64_t>(detail::Get(in, req_desc::kBufAddr));
     r.buf_len = static_cast<uint16_t>(detail::Get(in, req_desc::kBufLen));
@@ -824,8 +911,7 @@ struct ReqDesc {
     r.user_data = static_cast<uint64_t>(detail::Get(in, req_desc::kUserData));
     return r;
   }
-  // True when every reserved bit of `in` is zero.
-  static constexpr bool ReservedClear(std::span<const std::byte, kBytes> in) {
+  static constexpr bool ReservedClearReference(std::span<const std::byte, kBytes> in) {
     return detail::ReservedClear(in, req_desc::kUsedMask);
   }
   friend constexpr bool operator==(const ReqDesc&, const ReqDesc&) = default;
@@ -841,6 +927,36 @@ static_assert(req_desc::kSaValid.bit + req_desc::kSaValid.width <= ReqDesc::kByt
 static_assert(req_desc::kIrq.bit + req_desc::kIrq.width <= ReqDesc::kBytes * 8);
 static_assert(req_desc::kSaIndex.bit + req_desc::kSaIndex.width <= ReqDesc::kBytes * 8);
 static_assert(req_desc::kUserData.bit + req_desc::kUserData.width <= ReqDesc::kBytes * 8);
+namespace req_desc {
+constexpr bool CodecMatchesReference(uint64_t seed, int rounds) {
+  for (int round = 0; round < rounds; ++round) {
+    ReqDesc v;
+    v.buf_addr = static_cast<uint64_t>(detail::NextRandom(seed));
+    v.buf_len = static_cast<uint16_t>(detail::NextRandom(seed));
+    v.pkt_offset = static_cast<uint16_t>(detail::NextRandom(seed));
+    v.pkt_len = static_cast<uint16_t>(detail::NextRandom(seed));
+    v.dir = static_cast<Dir>(static_cast<std::underlying_type_t<Dir>>(detail::NextRandom(seed)));
+    v.sa_valid = (detail::NextRandom(seed) & 1) != 0;
+    v.irq = (detail::NextRandom(seed) & 1) != 0;
+    v.sa_index = static_cast<uint32_t>(detail::NextRandom(seed));
+    v.user_data = static_cast<uint64_t>(detail::NextRandom(seed));
+    ReqDesc::Bytes fast{}, ref{}, raw{};
+    for (size_t i = 0; i < kBytes; ++i) {
+      fast[i] = static_cast<std::byte>(detail::NextRandom(seed));  // Encode must write every byte
+      raw[i] = static_cast<std::byte>(detail::NextRandom(seed));
+    }
+    v.Encode(fast);
+    v.EncodeReference(ref);
+    if (fast != ref) return false;
+    if (ReqDesc::Decode(raw) != ReqDesc::DecodeReference(raw)) return false;
+    if (ReqDesc::ReservedClear(raw) != ReqDesc::ReservedClearReference(raw)) return false;
+    for (size_t i = 0; i < kBytes; ++i) raw[i] &= static_cast<std::byte>(kUsedMask[i]);
+    if (!ReqDesc::ReservedClear(raw) || ReqDesc::Decode(raw).Encode() != raw) return false;
+  }
+  return true;
+}
+}  // namespace req_desc
+static_assert(req_desc::CodecMatchesReference(0x65e4150d431b3d85ull, 4));
 
 // Completion record, card to host, in the completion ring; one per request, in request order.
 // Written as one 32-byte write; PHASE is in the last byte.
@@ -894,6 +1010,62 @@ struct Cpl {
 
   // Writes all kBytes bytes: fields, and zeros in reserved bits.
   constexpr void Encode(std::span<std::byte, kBytes> out) const {
+    {  // bytes 0..7
+      uint64_t word = uint64_t{user_data};
+      detail::StoreLe<8>(out, 0, word);
+    }
+    {  // bytes 8..15
+      uint64_t word = uint64_t{seq};
+      detail::StoreLe<8>(out, 8, word);
+    }
+    {  // bytes 16..23
+      uint64_t word = uint64_t{spi};
+      word |= (uint64_t{sa_index} & 0xffffff) << 32;
+      word |= uint64_t{next_header} << 56;
+      detail::StoreLe<8>(out, 16, word);
+    }
+    {  // bytes 24..31
+      uint64_t word = uint64_t{out_offset};
+      word |= uint64_t{out_len} << 16;
+      word |= uint64_t{desc_index} << 32;
+      word |= static_cast<uint64_t>(status) << 48;
+      word |= (static_cast<uint64_t>(dir) & 0x1) << 56;
+      word |= uint64_t{phase} << 63;
+      detail::StoreLe<8>(out, 24, word);
+    }
+  }
+  constexpr Bytes Encode() const {
+    Bytes b{};
+    Encode(b);
+    return b;
+  }
+  // Reads every field; reserved bits are ignored (see ReservedClear).
+  static constexpr Cpl Decode(std::span<const std::byte, kBytes> in) {
+    Cpl r;
+    const uint64_t w0 = detail::LoadLe<8>(in, 0);
+    r.user_data = static_cast<uint64_t>(w0);
+    const uint64_t w8 = detail::LoadLe<8>(in, 8);
+    r.seq = static_cast<uint64_t>(w8);
+    const uint64_t w16 = detail::LoadLe<8>(in, 16);
+    r.spi = static_cast<uint32_t>(w16 & 0xffffffff);
+    r.sa_index = static_cast<uint32_t>((w16 >> 32) & 0xffffff);
+    r.next_header = static_cast<uint8_t>(w16 >> 56);
+    const uint64_t w24 = detail::LoadLe<8>(in, 24);
+    r.out_offset = static_cast<uint16_t>(w24 & 0xffff);
+    r.out_len = static_cast<uint16_t>((w24 >> 16) & 0xffff);
+    r.desc_index = static_cast<uint16_t>((w24 >> 32) & 0xffff);
+    r.status = static_cast<CplStatus>((w24 >> 48) & 0xff);
+    r.dir = static_cast<Dir>((w24 >> 56) & 0x1);
+    r.phase = (w24 >> 63) != 0;
+    return r;
+  }
+  // True when every reserved bit of `in` is zero.
+  static constexpr bool ReservedClear(std::span<const std::byte, kBytes> in) {
+    return (detail::LoadLe<8>(in, 24) & 0x7e00000000000000ull) == 0;
+  }
+  // The reference codec: each field through the generic bit loop (detail::Put / detail::Get).
+  // Encode, Decode and ReservedClear must agree with it bit for bit; not for the data path.
+  constexpr void EncodeReference(std::span<std::byte, kBytes> out) const {
     for (auto& b : out) b = std::byte{0};
     detail::Put(out, cpl::kUserData, user_data);
     detail::Put(out, cpl::kSeq, seq);
@@ -907,13 +1079,7 @@ struct Cpl {
     detail::Put(out, cpl::kDir, static_cast<uint64_t>(dir));
     detail::Put(out, cpl::kPhase, phase);
   }
-  constexpr Bytes Encode() const {
-    Bytes b{};
-    Encode(b);
-    return b;
-  }
-  // Reads every field; reserved bits are ignored (see ReservedClear).
-  static constexpr Cpl Decode(std::span<const std::byte, kBytes> in) {
+  static constexpr Cpl DecodeReference(std::span<const std::byte, kBytes> in) {
     Cpl r;
     r.user_data = static_cast<uint64_t>(detail::Get(in, cpl::kUserData));
     r.seq = static_cast<uint64_t>(detail::Get(in, cpl::kSeq));
@@ -928,13 +1094,12 @@ struct Cpl {
     r.phase = detail::Get(in, cpl::kPhase) != 0;
     return r;
   }
-  // True when every reserved bit of `in` is zero.
-  static constexpr bool ReservedClear(std::span<const std::byte, kBytes> in) {
+  static constexpr bool ReservedClearReference(std::span<const std::byte, kBytes> in) {
     return detail::ReservedClear(in, cpl::kUsedMask);
   }
   // The phase bit alone, read from a ring slot (the poll of the phase rule).
   static constexpr bool Phase(std::span<const std::byte, kBytes> in) {
-    return detail::GetBits(in, cpl::kPhase.bit, 1) != 0;
+    return ((std::to_integer<uint32_t>(in[31]) >> 7) & 1u) != 0;
   }
   friend constexpr bool operator==(const Cpl&, const Cpl&) = default;
 };
@@ -951,6 +1116,38 @@ static_assert(cpl::kDescIndex.bit + cpl::kDescIndex.width <= Cpl::kBytes * 8);
 static_assert(cpl::kStatus.bit + cpl::kStatus.width <= Cpl::kBytes * 8);
 static_assert(cpl::kDir.bit + cpl::kDir.width <= Cpl::kBytes * 8);
 static_assert(cpl::kPhase.bit + cpl::kPhase.width <= Cpl::kBytes * 8);
+namespace cpl {
+constexpr bool CodecMatchesReference(uint64_t seed, int rounds) {
+  for (int round = 0; round < rounds; ++round) {
+    Cpl v;
+    v.user_data = static_cast<uint64_t>(detail::NextRandom(seed));
+    v.seq = static_cast<uint64_t>(detail::NextRandom(seed));
+    v.spi = static_cast<uint32_t>(detail::NextRandom(seed));
+    v.sa_index = static_cast<uint32_t>(detail::NextRandom(seed));
+    v.next_header = static_cast<uint8_t>(detail::NextRandom(seed));
+    v.out_offset = static_cast<uint16_t>(detail::NextRandom(seed));
+    v.out_len = static_cast<uint16_t>(detail::NextRandom(seed));
+    v.desc_index = static_cast<uint16_t>(detail::NextRandom(seed));
+    v.status = static_cast<CplStatus>(static_cast<std::underlying_type_t<CplStatus>>(detail::NextRandom(seed)));
+    v.dir = static_cast<Dir>(static_cast<std::underlying_type_t<Dir>>(detail::NextRandom(seed)));
+    v.phase = (detail::NextRandom(seed) & 1) != 0;
+    Cpl::Bytes fast{}, ref{}, raw{};
+    for (size_t i = 0; i < kBytes; ++i) {
+      fast[i] = static_cast<std::byte>(detail::NextRandom(seed));  // Encode must write every byte
+      raw[i] = static_cast<std::byte>(detail::NextRandom(seed));
+    }
+    v.Encode(fast);
+    v.EncodeReference(ref);
+    if (fast != ref) return false;
+    if (Cpl::Decode(raw) != Cpl::DecodeReference(raw)) return false;
+    if (Cpl::ReservedClear(raw) != Cpl::ReservedClearReference(raw)) return false;
+    for (size_t i = 0; i < kBytes; ++i) raw[i] &= static_cast<std::byte>(kUsedMask[i]);
+    if (!Cpl::ReservedClear(raw) || Cpl::Decode(raw).Encode() != raw) return false;
+  }
+  return true;
+}
+}  // namespace cpl
+static_assert(cpl::CodecMatchesReference(0xf5a8f1190cb3057eull, 4));
 
 // Event record, card to host, in the event ring. Written as one 16-byte write; PHASE is in the last
 // byte.
@@ -990,6 +1187,46 @@ struct Event {
 
   // Writes all kBytes bytes: fields, and zeros in reserved bits.
   constexpr void Encode(std::span<std::byte, kBytes> out) const {
+    {  // bytes 0..7
+      uint64_t word = uint64_t{info};
+      detail::StoreLe<8>(out, 0, word);
+    }
+    {  // bytes 8..15
+      uint64_t word = (uint64_t{sa_index} & 0xffffff);
+      word |= uint64_t{ring} << 24;
+      word |= static_cast<uint64_t>(kind) << 32;
+      word |= uint64_t{code} << 40;
+      word |= (static_cast<uint64_t>(dir) & 0x1) << 56;
+      word |= uint64_t{phase} << 63;
+      detail::StoreLe<8>(out, 8, word);
+    }
+  }
+  constexpr Bytes Encode() const {
+    Bytes b{};
+    Encode(b);
+    return b;
+  }
+  // Reads every field; reserved bits are ignored (see ReservedClear).
+  static constexpr Event Decode(std::span<const std::byte, kBytes> in) {
+    Event r;
+    const uint64_t w0 = detail::LoadLe<8>(in, 0);
+    r.info = static_cast<uint64_t>(w0);
+    const uint64_t w8 = detail::LoadLe<8>(in, 8);
+    r.sa_index = static_cast<uint32_t>(w8 & 0xffffff);
+    r.ring = static_cast<uint8_t>((w8 >> 24) & 0xff);
+    r.kind = static_cast<EventType>((w8 >> 32) & 0xff);
+    r.code = static_cast<uint8_t>((w8 >> 40) & 0xff);
+    r.dir = static_cast<Dir>((w8 >> 56) & 0x1);
+    r.phase = (w8 >> 63) != 0;
+    return r;
+  }
+  // True when every reserved bit of `in` is zero.
+  static constexpr bool ReservedClear(std::span<const std::byte, kBytes> in) {
+    return (detail::LoadLe<8>(in, 8) & 0x7eff000000000000ull) == 0;
+  }
+  // The reference codec: each field through the generic bit loop (detail::Put / detail::Get).
+  // Encode, Decode and ReservedClear must agree with it bit for bit; not for the data path.
+  constexpr void EncodeReference(std::span<std::byte, kBytes> out) const {
     for (auto& b : out) b = std::byte{0};
     detail::Put(out, event::kInfo, info);
     detail::Put(out, event::kSaIndex, sa_index);
@@ -999,13 +1236,7 @@ struct Event {
     detail::Put(out, event::kDir, static_cast<uint64_t>(dir));
     detail::Put(out, event::kPhase, phase);
   }
-  constexpr Bytes Encode() const {
-    Bytes b{};
-    Encode(b);
-    return b;
-  }
-  // Reads every field; reserved bits are ignored (see ReservedClear).
-  static constexpr Event Decode(std::span<const std::byte, kBytes> in) {
+  static constexpr Event DecodeReference(std::span<const std::byte, kBytes> in) {
     Event r;
     r.info = static_cast<uint64_t>(detail::Get(in, event::kInfo));
     r.sa_index = static_cast<uint32_t>(detail::Get(in, event::kSaIndex));
@@ -1016,13 +1247,12 @@ struct Event {
     r.phase = detail::Get(in, event::kPhase) != 0;
     return r;
   }
-  // True when every reserved bit of `in` is zero.
-  static constexpr bool ReservedClear(std::span<const std::byte, kBytes> in) {
+  static constexpr bool ReservedClearReference(std::span<const std::byte, kBytes> in) {
     return detail::ReservedClear(in, event::kUsedMask);
   }
   // The phase bit alone, read from a ring slot (the poll of the phase rule).
   static constexpr bool Phase(std::span<const std::byte, kBytes> in) {
-    return detail::GetBits(in, event::kPhase.bit, 1) != 0;
+    return ((std::to_integer<uint32_t>(in[15]) >> 7) & 1u) != 0;
   }
   friend constexpr bool operator==(const Event&, const Event&) = default;
 };
@@ -1035,6 +1265,34 @@ static_assert(event::kKind.bit + event::kKind.width <= Event::kBytes * 8);
 static_assert(event::kCode.bit + event::kCode.width <= Event::kBytes * 8);
 static_assert(event::kDir.bit + event::kDir.width <= Event::kBytes * 8);
 static_assert(event::kPhase.bit + event::kPhase.width <= Event::kBytes * 8);
+namespace event {
+constexpr bool CodecMatchesReference(uint64_t seed, int rounds) {
+  for (int round = 0; round < rounds; ++round) {
+    Event v;
+    v.info = static_cast<uint64_t>(detail::NextRandom(seed));
+    v.sa_index = static_cast<uint32_t>(detail::NextRandom(seed));
+    v.ring = static_cast<uint8_t>(detail::NextRandom(seed));
+    v.kind = static_cast<EventType>(static_cast<std::underlying_type_t<EventType>>(detail::NextRandom(seed)));
+    v.code = static_cast<uint8_t>(detail::NextRandom(seed));
+    v.dir = static_cast<Dir>(static_cast<std::underlying_type_t<Dir>>(detail::NextRandom(seed)));
+    v.phase = (detail::NextRandom(seed) & 1) != 0;
+    Event::Bytes fast{}, ref{}, raw{};
+    for (size_t i = 0; i < kBytes; ++i) {
+      fast[i] = static_cast<std::byte>(detail::NextRandom(seed));  // Encode must write every byte
+      raw[i] = static_cast<std::byte>(detail::NextRandom(seed));
+    }
+    v.Encode(fast);
+    v.EncodeReference(ref);
+    if (fast != ref) return false;
+    if (Event::Decode(raw) != Event::DecodeReference(raw)) return false;
+    if (Event::ReservedClear(raw) != Event::ReservedClearReference(raw)) return false;
+    for (size_t i = 0; i < kBytes; ++i) raw[i] &= static_cast<std::byte>(kUsedMask[i]);
+    if (!Event::ReservedClear(raw) || Event::Decode(raw).Encode() != raw) return false;
+  }
+  return true;
+}
+}  // namespace event
+static_assert(event::CodecMatchesReference(0x112b8c0079b0649full, 4));
 
 // SA parameter record, staged in SA_PARAM_0..23 (never in host memory). Everything about an SA
 // except keys; mirrors sa::SaConfig.
@@ -1130,6 +1388,110 @@ struct SaParams {
 
   // Writes all kBytes bytes: fields, and zeros in reserved bits.
   constexpr void Encode(std::span<std::byte, kBytes> out) const {
+    {  // bytes 0..7
+      uint64_t word = uint64_t{spi};
+      word |= (static_cast<uint64_t>(dir) & 0x1) << 32;
+      word |= (static_cast<uint64_t>(mode) & 0x1) << 33;
+      word |= uint64_t{outer_v6} << 34;
+      word |= uint64_t{udp_encap} << 35;
+      word |= uint64_t{esn} << 36;
+      word |= uint64_t{verify_tunnel} << 37;
+      word |= uint64_t{dscp_set} << 38;
+      word |= uint64_t{ecn_compat} << 39;
+      word |= (static_cast<uint64_t>(df_mode) & 0x3) << 40;
+      word |= uint64_t{dec_inner_ttl} << 42;
+      word |= static_cast<uint64_t>(suite) << 48;
+      word |= uint64_t{ttl} << 56;
+      detail::StoreLe<8>(out, 0, word);
+    }
+    {  // bytes 8..15
+      uint64_t word = (uint64_t{dscp} & 0x3f);
+      word |= uint64_t{replay_window} << 32;
+      detail::StoreLe<8>(out, 8, word);
+    }
+    {  // bytes 16..23
+      uint64_t word = uint64_t{udp_src_port};
+      word |= uint64_t{udp_dst_port} << 16;
+      detail::StoreLe<8>(out, 16, word);
+    }
+    {  // bytes 24..31
+      uint64_t word = uint64_t{initial_seq};
+      detail::StoreLe<8>(out, 24, word);
+    }
+    {  // bytes 32..39
+      uint64_t word = uint64_t{soft_bytes};
+      detail::StoreLe<8>(out, 32, word);
+    }
+    {  // bytes 40..47
+      uint64_t word = uint64_t{hard_bytes};
+      detail::StoreLe<8>(out, 40, word);
+    }
+    {  // bytes 48..55
+      uint64_t word = uint64_t{soft_packets};
+      detail::StoreLe<8>(out, 48, word);
+    }
+    {  // bytes 56..63
+      uint64_t word = uint64_t{hard_packets};
+      detail::StoreLe<8>(out, 56, word);
+    }
+    for (size_t i = 0; i < tunnel_src.size(); ++i) out[sa_params::kTunnelSrc.Byte() + i] = std::byte{tunnel_src[i]};
+    for (size_t i = 0; i < tunnel_dst.size(); ++i) out[sa_params::kTunnelDst.Byte() + i] = std::byte{tunnel_dst[i]};
+  }
+  constexpr Bytes Encode() const {
+    Bytes b{};
+    Encode(b);
+    return b;
+  }
+  // Reads every field; reserved bits are ignored (see ReservedClear).
+  static constexpr SaParams Decode(std::span<const std::byte, kBytes> in) {
+    SaParams r;
+    const uint64_t w0 = detail::LoadLe<8>(in, 0);
+    r.spi = static_cast<uint32_t>(w0 & 0xffffffff);
+    r.dir = static_cast<Dir>((w0 >> 32) & 0x1);
+    r.mode = static_cast<SaMode>((w0 >> 33) & 0x1);
+    r.outer_v6 = ((w0 >> 34) & 0x1) != 0;
+    r.udp_encap = ((w0 >> 35) & 0x1) != 0;
+    r.esn = ((w0 >> 36) & 0x1) != 0;
+    r.verify_tunnel = ((w0 >> 37) & 0x1) != 0;
+    r.dscp_set = ((w0 >> 38) & 0x1) != 0;
+    r.ecn_compat = ((w0 >> 39) & 0x1) != 0;
+    r.df_mode = static_cast<DfMode>((w0 >> 40) & 0x3);
+    r.dec_inner_ttl = ((w0 >> 42) & 0x1) != 0;
+    r.suite = static_cast<Suite>((w0 >> 48) & 0xff);
+    r.ttl = static_cast<uint8_t>(w0 >> 56);
+    const uint64_t w8 = detail::LoadLe<8>(in, 8);
+    r.dscp = static_cast<uint8_t>(w8 & 0x3f);
+    r.replay_window = static_cast<uint32_t>(w8 >> 32);
+    const uint64_t w16 = detail::LoadLe<8>(in, 16);
+    r.udp_src_port = static_cast<uint16_t>(w16 & 0xffff);
+    r.udp_dst_port = static_cast<uint16_t>((w16 >> 16) & 0xffff);
+    const uint64_t w24 = detail::LoadLe<8>(in, 24);
+    r.initial_seq = static_cast<uint64_t>(w24);
+    const uint64_t w32 = detail::LoadLe<8>(in, 32);
+    r.soft_bytes = static_cast<uint64_t>(w32);
+    const uint64_t w40 = detail::LoadLe<8>(in, 40);
+    r.hard_bytes = static_cast<uint64_t>(w40);
+    const uint64_t w48 = detail::LoadLe<8>(in, 48);
+    r.soft_packets = static_cast<uint64_t>(w48);
+    const uint64_t w56 = detail::LoadLe<8>(in, 56);
+    r.hard_packets = static_cast<uint64_t>(w56);
+    for (size_t i = 0; i < r.tunnel_src.size(); ++i) {
+      r.tunnel_src[i] = std::to_integer<uint8_t>(in[sa_params::kTunnelSrc.Byte() + i]);
+    }
+    for (size_t i = 0; i < r.tunnel_dst.size(); ++i) {
+      r.tunnel_dst[i] = std::to_integer<uint8_t>(in[sa_params::kTunnelDst.Byte() + i]);
+    }
+    return r;
+  }
+  // True when every reserved bit of `in` is zero.
+  static constexpr bool ReservedClear(std::span<const std::byte, kBytes> in) {
+    return (detail::LoadLe<8>(in, 0) & 0xf80000000000ull) == 0 &&
+           (detail::LoadLe<8>(in, 8) & 0xffffffc0ull) == 0 &&
+           (detail::LoadLe<8>(in, 16) & 0xffffffff00000000ull) == 0;
+  }
+  // The reference codec: each field through the generic bit loop (detail::Put / detail::Get).
+  // Encode, Decode and ReservedClear must agree with it bit for bit; not for the data path.
+  constexpr void EncodeReference(std::span<std::byte, kBytes> out) const {
     for (auto& b : out) b = std::byte{0};
     detail::Put(out, sa_params::kSpi, spi);
     detail::Put(out, sa_params::kDir, static_cast<uint64_t>(dir));
@@ -1156,13 +1518,7 @@ struct SaParams {
     for (size_t i = 0; i < tunnel_src.size(); ++i) out[sa_params::kTunnelSrc.Byte() + i] = std::byte{tunnel_src[i]};
     for (size_t i = 0; i < tunnel_dst.size(); ++i) out[sa_params::kTunnelDst.Byte() + i] = std::byte{tunnel_dst[i]};
   }
-  constexpr Bytes Encode() const {
-    Bytes b{};
-    Encode(b);
-    return b;
-  }
-  // Reads every field; reserved bits are ignored (see ReservedClear).
-  static constexpr SaParams Decode(std::span<const std::byte, kBytes> in) {
+  static constexpr SaParams DecodeReference(std::span<const std::byte, kBytes> in) {
     SaParams r;
     r.spi = static_cast<uint32_t>(detail::Get(in, sa_params::kSpi));
     r.dir = static_cast<Dir>(detail::Get(in, sa_params::kDir));
@@ -1194,8 +1550,7 @@ struct SaParams {
     }
     return r;
   }
-  // True when every reserved bit of `in` is zero.
-  static constexpr bool ReservedClear(std::span<const std::byte, kBytes> in) {
+  static constexpr bool ReservedClearReference(std::span<const std::byte, kBytes> in) {
     return detail::ReservedClear(in, sa_params::kUsedMask);
   }
   friend constexpr bool operator==(const SaParams&, const SaParams&) = default;
@@ -1226,6 +1581,51 @@ static_assert(sa_params::kSoftPackets.bit + sa_params::kSoftPackets.width <= SaP
 static_assert(sa_params::kHardPackets.bit + sa_params::kHardPackets.width <= SaParams::kBytes * 8);
 static_assert(sa_params::kTunnelSrc.bit + sa_params::kTunnelSrc.width <= SaParams::kBytes * 8);
 static_assert(sa_params::kTunnelDst.bit + sa_params::kTunnelDst.width <= SaParams::kBytes * 8);
+namespace sa_params {
+constexpr bool CodecMatchesReference(uint64_t seed, int rounds) {
+  for (int round = 0; round < rounds; ++round) {
+    SaParams v;
+    v.spi = static_cast<uint32_t>(detail::NextRandom(seed));
+    v.dir = static_cast<Dir>(static_cast<std::underlying_type_t<Dir>>(detail::NextRandom(seed)));
+    v.mode = static_cast<SaMode>(static_cast<std::underlying_type_t<SaMode>>(detail::NextRandom(seed)));
+    v.outer_v6 = (detail::NextRandom(seed) & 1) != 0;
+    v.udp_encap = (detail::NextRandom(seed) & 1) != 0;
+    v.esn = (detail::NextRandom(seed) & 1) != 0;
+    v.verify_tunnel = (detail::NextRandom(seed) & 1) != 0;
+    v.dscp_set = (detail::NextRandom(seed) & 1) != 0;
+    v.ecn_compat = (detail::NextRandom(seed) & 1) != 0;
+    v.df_mode = static_cast<DfMode>(static_cast<std::underlying_type_t<DfMode>>(detail::NextRandom(seed)));
+    v.dec_inner_ttl = (detail::NextRandom(seed) & 1) != 0;
+    v.suite = static_cast<Suite>(static_cast<std::underlying_type_t<Suite>>(detail::NextRandom(seed)));
+    v.ttl = static_cast<uint8_t>(detail::NextRandom(seed));
+    v.dscp = static_cast<uint8_t>(detail::NextRandom(seed));
+    v.replay_window = static_cast<uint32_t>(detail::NextRandom(seed));
+    v.udp_src_port = static_cast<uint16_t>(detail::NextRandom(seed));
+    v.udp_dst_port = static_cast<uint16_t>(detail::NextRandom(seed));
+    v.initial_seq = static_cast<uint64_t>(detail::NextRandom(seed));
+    v.soft_bytes = static_cast<uint64_t>(detail::NextRandom(seed));
+    v.hard_bytes = static_cast<uint64_t>(detail::NextRandom(seed));
+    v.soft_packets = static_cast<uint64_t>(detail::NextRandom(seed));
+    v.hard_packets = static_cast<uint64_t>(detail::NextRandom(seed));
+    for (auto& b : v.tunnel_src) b = static_cast<uint8_t>(detail::NextRandom(seed));
+    for (auto& b : v.tunnel_dst) b = static_cast<uint8_t>(detail::NextRandom(seed));
+    SaParams::Bytes fast{}, ref{}, raw{};
+    for (size_t i = 0; i < kBytes; ++i) {
+      fast[i] = static_cast<std::byte>(detail::NextRandom(seed));  // Encode must write every byte
+      raw[i] = static_cast<std::byte>(detail::NextRandom(seed));
+    }
+    v.Encode(fast);
+    v.EncodeReference(ref);
+    if (fast != ref) return false;
+    if (SaParams::Decode(raw) != SaParams::DecodeReference(raw)) return false;
+    if (SaParams::ReservedClear(raw) != SaParams::ReservedClearReference(raw)) return false;
+    for (size_t i = 0; i < kBytes; ++i) raw[i] &= static_cast<std::byte>(kUsedMask[i]);
+    if (!SaParams::ReservedClear(raw) || SaParams::Decode(raw).Encode() != raw) return false;
+  }
+  return true;
+}
+}  // namespace sa_params
+static_assert(sa_params::CodecMatchesReference(0xae7088beb1d84710ull, 4));
 
 // ---- Rings ----
 // Ring indices are free-running 16-bit counters; a ring of 2^size_log2 entries uses slot
