@@ -4,6 +4,7 @@
 // in the list: "soft" (the software model of the card), "none" (the runtime's software path) and,
 // in builds with the Verilated card, "sim".
 #include "host/ike/daemon/card_data_plane.h"
+#include "host/ike/daemon/data_path_util.h"
 
 #include <gtest/gtest.h>
 
@@ -417,6 +418,112 @@ TEST(RangeToPrefixes, CoversExactlyWithTheFewestPrefixes) {
     }
     EXPECT_EQ(covered, uint64_t{hi} - lo + 1);
   }
+}
+
+}  // namespace
+}  // namespace ipsec::ike
+
+namespace ipsec::ike {
+namespace {
+
+// A TCP/IPv4 or IPv6 packet of `payload` bytes as a TSO-capable TUN device hands it over.
+std::vector<std::byte> TsoPacket(bool v6, size_t payload, uint8_t flags) {
+  std::vector<std::byte> p = esp::testing::MakePacket({.v6 = v6, .proto = ip::kProtoTcp, .payload_len = payload, .seed = 77});
+  const size_t l4 = v6 ? 40 : 20;
+  p[l4 + 13] = std::byte{flags};
+  StoreU32Be(p.data() + l4 + 4, 0xfffff000u);  // wraps within the piece
+  return p;
+}
+
+bool ChecksumsValid(Bytes seg, bool v6) {
+  const size_t l4 = v6 ? 40 : 20;
+  if (!v6 && ip::ChecksumFold(ip::ChecksumPartial(seg.first(20))) != 0xffff) return false;
+  const uint32_t l4_len = static_cast<uint32_t>(seg.size() - l4);
+  uint32_t sum = ip::PseudoHeaderSum(seg.data() + (v6 ? 8 : 12), seg.data() + (v6 ? 24 : 16), v6, 6, l4_len);
+  sum = ip::ChecksumPartial(seg.subspan(l4), sum);
+  return ip::ChecksumFold(sum) == 0xffff;
+}
+
+TEST(SegmentOffloaded, CutsTsoPiecesIntoValidSegments) {
+  for (bool v6 : {false, true}) {
+    const size_t mss = 1360, payload = 10 * 1360 + 77;
+    std::vector<std::byte> piece = TsoPacket(v6, payload, 0x80 | 0x18 | 0x01);  // CWR, PSH+ACK, FIN
+    VnetHdr h;
+    h.flags = VnetHdr::kNeedsCsum;
+    h.gso_type = v6 ? VnetHdr::kGsoTcpV6 : VnetHdr::kGsoTcpV4;
+    h.gso_size = static_cast<uint16_t>(mss);
+    h.csum_start = static_cast<uint16_t>(v6 ? 40 : 20);
+    h.csum_offset = 16;
+    std::vector<std::vector<std::byte>> segs;
+    const size_t n = SegmentOffloaded(h, piece, 64, [&](size_t len) -> std::span<std::byte> {
+      segs.emplace_back(len);
+      return segs.back();
+    });
+    ASSERT_EQ(n, 11u);
+    ASSERT_EQ(segs.size(), 11u);
+    std::vector<std::byte> joined;
+    const size_t hdrs = (v6 ? 40 : 20) + 20;
+    for (size_t i = 0; i < n; ++i) {
+      const auto& s = segs[i];
+      EXPECT_TRUE(ChecksumsValid(s, v6)) << "segment " << i;
+      EXPECT_EQ(s.size(), hdrs + (i + 1 < n ? mss : 77u));
+      if (!v6) {
+        EXPECT_EQ(LoadU16Be(s.data() + 2), s.size());
+        EXPECT_EQ(LoadU16Be(s.data() + 4), static_cast<uint16_t>(LoadU16Be(piece.data() + 4) + i));
+      } else {
+        EXPECT_EQ(LoadU16Be(s.data() + 4), s.size() - 40);
+      }
+      const std::byte* tcp = s.data() + (v6 ? 40 : 20);
+      EXPECT_EQ(LoadU32Be(tcp + 4), static_cast<uint32_t>(0xfffff000u + i * mss));
+      const uint8_t f = std::to_integer<uint8_t>(tcp[13]);
+      EXPECT_EQ((f & 0x80) != 0, i == 0) << "CWR on the first segment only";
+      EXPECT_EQ((f & 0x09) != 0, i + 1 == n) << "FIN/PSH on the last segment only";
+      EXPECT_TRUE(f & 0x10);
+      joined.insert(joined.end(), s.begin() + static_cast<std::ptrdiff_t>(hdrs), s.end());
+    }
+    EXPECT_TRUE(std::equal(joined.begin(), joined.end(), piece.begin() + static_cast<std::ptrdiff_t>(hdrs)));
+  }
+}
+
+TEST(SegmentOffloaded, CompletesAPartialChecksumAndRefusesWhatItCannotCut) {
+  // A single UDP packet with a partial checksum: the kernel left the pseudo-header sum.
+  std::vector<std::byte> p = esp::testing::MakePacket({.payload_len = 300, .seed = 3});
+  const uint16_t good = LoadU16Be(p.data() + 26);
+  uint32_t ph = ip::PseudoHeaderSum(p.data() + 12, p.data() + 16, false, 17, static_cast<uint32_t>(p.size() - 20));
+  StoreU16Be(p.data() + 26, ip::ChecksumFold(ph));
+  VnetHdr h;
+  h.flags = VnetHdr::kNeedsCsum;
+  h.csum_start = 20;
+  h.csum_offset = 6;
+  std::vector<std::byte> out;
+  ASSERT_EQ(SegmentOffloaded(h, p, 64, [&](size_t len) -> std::span<std::byte> {
+              out.resize(len);
+              return out;
+            }),
+            1u);
+  EXPECT_EQ(LoadU16Be(out.data() + 26), good);
+  // UDP fragmentation offload, a bad TCP offset, too many segments, a short destination: refused.
+  auto sink = [&](size_t len) -> std::span<std::byte> {
+    out.resize(len);
+    return out;
+  };
+  VnetHdr ufo = h;
+  ufo.gso_type = 3;
+  ufo.gso_size = 100;
+  EXPECT_EQ(SegmentOffloaded(ufo, p, 64, sink), 0u);
+  std::vector<std::byte> t = TsoPacket(false, 5000, 0x10);
+  VnetHdr tso;
+  tso.gso_type = VnetHdr::kGsoTcpV4;
+  tso.gso_size = 100;
+  tso.csum_start = 20;
+  tso.gso_size = 50;
+  EXPECT_EQ(SegmentOffloaded(tso, t, 64, sink), 0u);  // 100 segments
+  tso.gso_size = 1000;
+  tso.csum_start = 30;
+  EXPECT_EQ(SegmentOffloaded(tso, t, 64, sink), 0u);  // csum_start is not the IPv4 header's end
+  tso.csum_start = 20;
+  EXPECT_EQ(SegmentOffloaded(tso, t, 64, [](size_t) { return std::span<std::byte>(); }), 0u);
+  EXPECT_EQ(SegmentOffloaded(tso, std::span<std::byte>(t).first(30), 64, sink), 0u);
 }
 
 }  // namespace

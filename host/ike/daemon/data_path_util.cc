@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "host/common/ip.h"
+
 namespace ipsec::ike {
 namespace {
 
@@ -60,6 +62,78 @@ bool ParseFlow(Bytes p, Flow* f) {
 bool Covers(const std::vector<TrafficSelector>& tss, Bytes addr, uint8_t proto, uint16_t port, bool have_port) {
   return std::any_of(tss.begin(), tss.end(),
                      [&](const TrafficSelector& t) { return InRange(t, addr, proto, port, have_port); });
+}
+
+VnetHdr VnetHdr::Read(const std::byte* p) {
+  VnetHdr h;
+  h.flags = std::to_integer<uint8_t>(p[0]);
+  h.gso_type = std::to_integer<uint8_t>(p[1]);
+  std::memcpy(&h.hdr_len, p + 2, 2);
+  std::memcpy(&h.gso_size, p + 4, 2);
+  std::memcpy(&h.csum_start, p + 6, 2);
+  std::memcpy(&h.csum_offset, p + 8, 2);
+  return h;
+}
+
+size_t SegmentOffloaded(const VnetHdr& h, std::span<std::byte> pkt, size_t max_segments,
+                        const std::function<std::span<std::byte>(size_t)>& dest) {
+  const uint8_t gso = h.gso_type & static_cast<uint8_t>(~VnetHdr::kGsoEcn);
+  if (gso == VnetHdr::kGsoNone) {
+    if (h.flags & VnetHdr::kNeedsCsum) {
+      const size_t start = h.csum_start, field = size_t{h.csum_start} + h.csum_offset;
+      if (start >= pkt.size() || field + 2 > pkt.size()) return 0;
+      // The kernel left the pseudo-header sum in the field: sum from csum_start to the end.
+      const uint16_t c = static_cast<uint16_t>(~ip::ChecksumFold(ip::ChecksumPartial(Bytes(pkt).subspan(start))));
+      StoreU16Be(pkt.data() + field, c);
+    }
+    std::span<std::byte> d = dest(pkt.size());
+    if (d.size() != pkt.size()) return 0;
+    std::memcpy(d.data(), pkt.data(), pkt.size());
+    return 1;
+  }
+  if (gso != VnetHdr::kGsoTcpV4 && gso != VnetHdr::kGsoTcpV6) return 0;
+  const bool v6 = gso == VnetHdr::kGsoTcpV6;
+  if (pkt.size() < 40 || (std::to_integer<unsigned>(pkt[0]) >> 4) != (v6 ? 6u : 4u)) return 0;
+  const size_t l4 = h.csum_start;  // the TCP header (after IPv6 extension headers too)
+  if (l4 < (v6 ? 40u : 20u) || l4 + 20 > pkt.size()) return 0;
+  if (!v6 && l4 != (std::to_integer<size_t>(pkt[0]) & 0xf) * 4) return 0;
+  const size_t thl = (std::to_integer<size_t>(pkt[l4 + 12]) >> 4) * 4;
+  const size_t hdrs = l4 + thl;
+  if (thl < 20 || hdrs > pkt.size() || h.gso_size == 0) return 0;
+  const size_t payload = pkt.size() - hdrs, mss = h.gso_size;
+  const size_t n = payload == 0 ? 1 : (payload + mss - 1) / mss;
+  if (n > max_segments) return 0;
+  const uint16_t id0 = v6 ? 0 : LoadU16Be(pkt.data() + 4);
+  const uint32_t seq0 = LoadU32Be(pkt.data() + l4 + 4);
+  const uint8_t flags0 = std::to_integer<uint8_t>(pkt[l4 + 13]);
+  for (size_t i = 0; i < n; ++i) {
+    const size_t off = i * mss, len = std::min(mss, payload - std::min(payload, off));
+    std::span<std::byte> d = dest(hdrs + len);
+    if (d.size() != hdrs + len) return i;
+    std::byte* s = d.data();
+    std::memcpy(s, pkt.data(), hdrs);
+    std::memcpy(s + hdrs, pkt.data() + hdrs + off, len);
+    if (v6) {
+      StoreU16Be(s + 4, static_cast<uint16_t>(hdrs - 40 + len));
+    } else {
+      StoreU16Be(s + 2, static_cast<uint16_t>(hdrs + len));
+      StoreU16Be(s + 4, static_cast<uint16_t>(id0 + i));
+      StoreU16Be(s + 10, 0);
+      ip::SetIpv4Checksum(s, l4);
+    }
+    std::byte* tcp = s + l4;
+    StoreU32Be(tcp + 4, static_cast<uint32_t>(seq0 + off));
+    uint8_t f = flags0;
+    if (i + 1 < n) f &= static_cast<uint8_t>(~0x09);  // FIN, PSH: the last segment only
+    if (i > 0) f &= static_cast<uint8_t>(~0x80);      // CWR: the first segment only
+    tcp[13] = std::byte{f};
+    StoreU16Be(tcp + 16, 0);
+    const uint32_t l4_len = static_cast<uint32_t>(thl + len);
+    uint32_t sum = ip::PseudoHeaderSum(s + (v6 ? 8 : 12), s + (v6 ? 24 : 16), v6, 6, l4_len);
+    sum = ip::ChecksumPartial(Bytes(tcp, l4_len), sum);
+    StoreU16Be(tcp + 16, static_cast<uint16_t>(~ip::ChecksumFold(sum)));
+  }
+  return n;
 }
 
 bool PrependOuterIpUdp(PacketBuf& pkt, const sa::IpAddress& src, uint16_t sport, const sa::IpAddress& dst,

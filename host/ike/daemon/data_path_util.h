@@ -5,6 +5,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <span>
 #include <vector>
 
 #include "host/common/bytes.h"
@@ -34,5 +36,27 @@ bool Covers(const std::vector<TrafficSelector>& tss, Bytes addr, uint8_t proto, 
 // False (nothing changed) when the headroom is short or the datagram would exceed 65535 bytes.
 bool PrependOuterIpUdp(PacketBuf& pkt, const sa::IpAddress& src, uint16_t sport, const sa::IpAddress& dst,
                        uint16_t dport);
+
+// The virtio-net header a TUN device opened with IFF_VNET_HDR puts in front of every packet
+// (linux/virtio_net.h, native byte order): with TUNSETOFFLOAD the kernel hands over TCP packets of
+// up to 64 KiB (TSO) and packets whose L4 checksum is left to us.
+struct VnetHdr {
+  static constexpr size_t kBytes = 10;
+  static constexpr uint8_t kNeedsCsum = 1;
+  static constexpr uint8_t kGsoNone = 0, kGsoTcpV4 = 1, kGsoTcpV6 = 4, kGsoEcn = 0x80;
+  uint8_t flags = 0;
+  uint8_t gso_type = 0;
+  uint16_t hdr_len = 0, gso_size = 0, csum_start = 0, csum_offset = 0;
+  static VnetHdr Read(const std::byte* p);
+};
+
+// Turns one packet read from a TUN device with offloads on into wire packets: a TSO packet is cut
+// into gso_size segments (IPv4 IDs counted up, TCP sequence numbers advanced, FIN/PSH only on the
+// last, CWR only on the first, every IPv4 and TCP checksum computed); a packet that only needs its
+// checksum gets it. `dest(n)` returns where segment bytes go (exactly n bytes) or an empty span to
+// stop. Returns the segments written; 0 for a packet it cannot handle (bad header, UDP
+// fragmentation offload, a segment count above `max_segments`).
+size_t SegmentOffloaded(const VnetHdr& h, std::span<std::byte> pkt, size_t max_segments,
+                        const std::function<std::span<std::byte>(size_t)>& dest);
 
 }  // namespace ipsec::ike

@@ -7,6 +7,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <array>
@@ -17,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "host/common/bytes.h"
+#include "host/ike/daemon/data_path_util.h"
 #include "host/ike/encoding/nat_traversal.h"
 #include "host/ike/sa/traffic_selectors.h"
 #include "host/runtime/runtime_control.h"
@@ -193,8 +195,16 @@ class IkeDaemon::CardSink final : public CardDataPlane::Sink {
   }
   void DeliverTun(std::span<const Bytes> batch) override {
     if (!d_.tun_) return;
+    static constexpr std::byte kNoOffload[VnetHdr::kBytes] = {};
     for (Bytes b : batch) {
-      if (::write(d_.tun_->native_handle(), b.data(), b.size()) < 0) ++tun_write_errors;
+      ssize_t r;
+      if (d_.tun_vnet_) {
+        iovec v[2] = {{const_cast<std::byte*>(kNoOffload), VnetHdr::kBytes}, {const_cast<std::byte*>(b.data()), b.size()}};
+        r = ::writev(d_.tun_->native_handle(), v, 2);
+      } else {
+        r = ::write(d_.tun_->native_handle(), b.data(), b.size());
+      }
+      if (r < 0) ++tun_write_errors;
     }
   }
   uint64_t send_errors = 0, sendmmsg_calls = 0, datagrams_sent = 0, tun_write_errors = 0;
@@ -360,6 +370,10 @@ void IkeDaemon::Pump() {
 }
 
 void IkeDaemon::CardTunReadable() {
+  if (tun_vnet_) {
+    CardTunReadableOffload();
+    return;
+  }
   std::array<CardDataPlane::RxBuf, runtime::RuntimeQueue::kMaxBurst> bufs;
   std::array<CardDataPlane::Filled, runtime::RuntimeQueue::kMaxBurst> filled;
   for (int round = 0; round < 4; ++round) {
@@ -379,6 +393,43 @@ void IkeDaemon::CardTunReadable() {
     Pump();
     if (drained || n == 0) break;
   }
+}
+
+// The TUN device with a virtio-net header: each read is one packet or one TSO piece of up to
+// 64 KiB, cut into wire packets straight into card buffers; bursts go to the card as they fill.
+void IkeDaemon::CardTunReadableOffload() {
+  constexpr size_t kBurst = runtime::RuntimeQueue::kMaxBurst;
+  std::array<CardDataPlane::Filled, kBurst> filled;
+  size_t n = 0;
+  auto flush = [&] {
+    if (n > 0) card_dp_->SubmitOutbound(std::span(filled).first(n));
+    n = 0;
+    Pump();
+  };
+  for (int reads = 0; reads < 64; ++reads) {
+    ssize_t len = ::read(tun_->native_handle(), tun_staging_.data(), tun_staging_.size());
+    if (len <= static_cast<ssize_t>(VnetHdr::kBytes)) break;
+    const VnetHdr h = VnetHdr::Read(tun_staging_.data());
+    std::span<std::byte> pkt(tun_staging_.data() + VnetHdr::kBytes, static_cast<size_t>(len) - VnetHdr::kBytes);
+    bool out_of_buffers = false;
+    const size_t segs = SegmentOffloaded(h, pkt, 64, [&](size_t bytes) -> std::span<std::byte> {
+      if (n == kBurst) flush();
+      CardDataPlane::RxBuf b;
+      if (card_dp_->TakeRxBuffers({&b, 1}) != 1) {
+        out_of_buffers = true;
+        return {};
+      }
+      if (bytes > b.capacity) {
+        card_dp_->ReturnRxBuffers({&b, 1});
+        return {};
+      }
+      filled[n++] = CardDataPlane::Filled{b.id, static_cast<uint32_t>(bytes), {}, {}};
+      return {b.data, bytes};
+    });
+    if (segs == 0 || out_of_buffers) ++tun_offload_drops_;
+    tun_super_reads_ += segs > 1;
+  }
+  flush();
 }
 
 // ESP in UDP on the NAT-T socket, a burst at a time with recvmmsg straight into card buffers; IKE
@@ -600,11 +651,26 @@ Status IkeDaemon::OpenTun() {
   if (fd < 0) return UnavailableError("open /dev/net/tun: " + std::string(std::strerror(errno)));
   ifreq ifr{};
   ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+  // With the card data plane the TUN device hands over TCP in up to 64 KiB pieces (TSO) and leaves
+  // checksums to us: one read per piece instead of one per packet; SegmentOffloaded cuts them.
+  if (card_dp_ && options_.tun_offload) ifr.ifr_flags |= IFF_VNET_HDR;
   std::strncpy(ifr.ifr_name, options_.tun_name.c_str(), IFNAMSIZ - 1);
   if (::ioctl(fd, TUNSETIFF, &ifr) < 0) {
     int e = errno;
     ::close(fd);
     return UnavailableError("TUNSETIFF " + options_.tun_name + ": " + std::strerror(e));
+  }
+  if (ifr.ifr_flags & IFF_VNET_HDR) {
+    int hdr = static_cast<int>(VnetHdr::kBytes);
+    const unsigned offload = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN;
+    if (::ioctl(fd, TUNSETVNETHDRSZ, &hdr) == 0 && ::ioctl(fd, TUNSETOFFLOAD, offload) == 0) {
+      tun_vnet_ = true;
+    } else {
+      Log(LogLevel::kWarning, "TUN offloads refused (" + std::string(std::strerror(errno)) + "): one packet per read");
+      ::ioctl(fd, TUNSETOFFLOAD, 0u);
+      tun_vnet_ = true;  // the header is still there, without offloads
+    }
+    tun_staging_.resize(VnetHdr::kBytes + 65536 + 256);
   }
   int ctl = ::socket(AF_INET, SOCK_DGRAM, 0);
   if (ctl >= 0) {
@@ -921,7 +987,10 @@ std::string IkeDaemon::Control(std::string_view line) {
                    {"sendmmsg_calls", card_sink_->sendmmsg_calls},
                    {"datagrams_sent", card_sink_->datagrams_sent},
                    {"esp_send_errors", card_sink_->send_errors},
-                   {"tun_write_errors", card_sink_->tun_write_errors}};
+                   {"tun_write_errors", card_sink_->tun_write_errors},
+                   {"tun_offload", tun_vnet_},
+                   {"tun_tso_reads", tun_super_reads_},
+                   {"tun_offload_drops", tun_offload_drops_}};
     }
     return ok(json{{"ike",
                     {{"sas", manager_->size()},

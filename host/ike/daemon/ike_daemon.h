@@ -38,6 +38,7 @@ struct DaemonOptions {
   uint32_t card_buffers = 1024;   // packet buffers in the card's DMA memory
   uint32_t card_ring_log2 = 10;   // descriptor ring entries (log2)
   std::string metrics_file;       // Prometheus text file, rewritten every second (card data plane)
+  bool tun_offload = true;        // card data plane: TUN with TSO/checksum offload (IFF_VNET_HDR)
   int tun_mtu = 1400;
   uint16_t ike_port = 500;
   uint16_t natt_port = 4500;
@@ -78,6 +79,7 @@ class IkeDaemon {
   void OnTunReadable();
   Status OpenCard();
   void CardTunReadable();
+  void CardTunReadableOffload();
   void CardUdpReadable(int index);
   void Pump();
   void ArmService();
@@ -108,6 +110,9 @@ class IkeDaemon {
   std::unique_ptr<CardSink> card_sink_;
   boost::asio::steady_timer service_timer_;
   bool pump_posted_ = false;
+  bool tun_vnet_ = false;                 // TUN packets carry a virtio-net header
+  std::vector<std::byte> tun_staging_;    // one TSO piece
+  uint64_t tun_super_reads_ = 0, tun_offload_drops_ = 0;
   uint32_t service_ticks_ = 0;
   std::unique_ptr<ConfigCredentials> credentials_;
   std::unique_ptr<IkeContext> ctx_;
