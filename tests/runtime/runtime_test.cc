@@ -731,6 +731,10 @@ TEST_P(RuntimeTest, QueuePerThreadWithConcurrentControl) {
   constexpr size_t kPerThread = 3000;
   std::atomic<bool> stop{false};
   std::atomic<size_t> progress{0};
+  // Workers hold their second halves until the control thread has switched the SA, so the switch
+  // always lands mid-traffic however the threads are scheduled (bounded: 20 s).
+  std::atomic<bool> switched{false};
+  const auto gate_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   std::vector<std::vector<Result>> results(4);
   std::vector<std::thread> threads;
   for (uint32_t q = 0; q < 4; ++q) {
@@ -747,6 +751,7 @@ TEST_P(RuntimeTest, QueuePerThreadWithConcurrentControl) {
         std::vector<RtPacket> burst;
         while (next + burst.size() < kPerThread && !free_bufs.empty() && burst.size() < 32) {
           const size_t id = next + burst.size();
+          if (id >= kPerThread / 2 && !switched.load() && std::chrono::steady_clock::now() < gate_deadline) break;
           const uint32_t b = free_bufs.back();
           free_bufs.pop_back();
           buf_of[id] = b;
@@ -768,13 +773,12 @@ TEST_P(RuntimeTest, QueuePerThreadWithConcurrentControl) {
     });
   }
   std::thread control([&] {
-    bool switched = false;
     while (!stop.load()) {
       (void)rt_->Service();
-      if (!switched && progress.load() >= 2 * kPerThread) {
-        switched = true;
+      if (!switched.load() && progress.load() >= 2 * kPerThread) {
         const SaHandle h2 = Add(Config(0xB003, sa::Direction::kOutbound), 53, t);
         EXPECT_TRUE(rt_->SwitchOutbound(t, h2).ok());
+        switched.store(true);
       }
       std::this_thread::yield();
     }
