@@ -6,8 +6,11 @@
 //
 // Stages, each an FSM, decoupled by FIFOs so that the next packets' peek, parse, lookup and replay
 // CHECK overlap the current packet's text in the AES-GCM core:
-//   P  peek (first min(PKT_LEN,128) bytes), outer IPv4/IPv6 (+extension headers) / UDP / ESP parse,
-//      SA lookup, every check that needs no decryption           -> pc FIFO
+//   PF front: accepts up to PeekAhead jobs ahead of P and issues their peek reads (first
+//      min(PKT_LEN,128) bytes) at once, so several peeks are in flight over the read latency; the
+//      peek beats wait in the pk FIFO (room reserved per job)
+//   P  outer IPv4/IPv6 (+extension headers) / UDP / ESP parse of the peek, SA lookup, every check
+//      that needs no decryption                                  -> pc FIFO
 //   C  replay CHECK (esp_replay via rp_req/rp_rsp), ESN hazard check against packets in flight,
 //      dispatch: core context, body read, write command, finish info, completion slot
 //   B  body read [ESP+16, end): AAD beat, then the text to the core; the last 16 bytes are the ICV
@@ -30,6 +33,9 @@ module esp_inbound #(
   parameter int unsigned Lanes       = 4,     // AES blocks per cycle of the aes_gcm_core: 1, 2 or 4
   parameter int unsigned IdxW        = 12,    // SA index bits (table of 2^IdxW slots)
   parameter int unsigned MaxPktBytes = 9216,  // largest PKT_LEN (checked by esp_engine; asserted)
+  // Jobs accepted ahead of P with their peek reads in flight: a power of two, 2..16. Covers the
+  // host read latency (see esp_inbound.md, Throughput); more helps small packets.
+  parameter int unsigned PeekAhead   = 8,
   localparam int unsigned LB    = Lanes * 16,
   localparam int unsigned DataW = Lanes * 128,
   localparam int unsigned NbW   = $clog2(LB + 1)
@@ -127,8 +133,11 @@ module esp_inbound #(
                          StEcnDrop = 8'd13, StDummy = 8'd14, StNotEsp = 8'd15,
                          StBadSaIndex = 8'd64, StDmaRd = 8'd67, StDmaWr = 8'd68;
   localparam logic [1:0] KindOk = 2'd0, KindAuth = 2'd1, KindReplay = 2'd2, KindOther = 2'd3;
-  localparam int unsigned Slots = 8;          // body packets in flight (dispatch .. completion)
-  localparam int unsigned BidW = 8;           // body id width (wraps; slot = bid[2:0])
+  // Body packets in flight (dispatch .. completion): was 8, 16 as margin for the host read latency
+  // of the body reads (esp_inbound.md, Throughput).
+  localparam int unsigned Slots = 16;
+  localparam int unsigned SlW  = 4;           // slot index bits
+  localparam int unsigned BidW = 8;           // body id width (wraps; slot = bid[SlW-1:0])
   localparam int unsigned HeadBytes = 192;    // head write buffer (transport: <= 112 + 18 bytes)
   localparam int unsigned TailBytes = 320;    // last text bytes kept: pad (255) + 2 + a beat
   localparam logic [23:0] NoSa = 24'hffffff;
@@ -170,6 +179,8 @@ module esp_inbound #(
   logic [15:0] p_rd_len, b_rd_len;
   logic        rdo_in_ready, rdo_valid, rdo_owner, rdo_pop;
   logic        rd_cmd_fire;
+  // Read commands in flight: up to PeekAhead peeks plus the body reads (at most Slots).
+  localparam int unsigned RdoD = 32;
 
   assign rd_sel_b       = rd_lock_q ? rd_lock_b_q : !p_rd_req;
   assign rd_cmd_valid_o = (rd_sel_b ? b_rd_req : p_rd_req) && rdo_in_ready;
@@ -187,7 +198,7 @@ module esp_inbound #(
     end
   end
 
-  fifo_sync #(.Width(1), .Depth(16)) u_rdo (
+  fifo_sync #(.Width(1), .Depth(RdoD)) u_rdo (
     .clk_i, .rst_i,
     .in_data_i(rd_sel_b), .in_valid_i(rd_cmd_fire), .in_ready_o(rdo_in_ready),
     .out_data_o(rdo_owner), .out_valid_o(rdo_valid), .out_ready_i(rdo_pop)
@@ -233,9 +244,69 @@ module esp_inbound #(
   assign rp_rsp_fire    = rp_rsp_valid_i && rp_rsp_ready_o;
 
   // ---------------------------------------------------------------------------------------------
-  // P: peek, parse, lookup, pre-decryption checks
+  // PF: front. A job is accepted while fewer than PeekAhead jobs are between acceptance and the end
+  // of P's peek (f_cnt), its peek command goes out the next cycle(s), and the job waits in pj for
+  // P. The peek beats land in pk, which has room for two beats of every counted job, so peek data
+  // is never refused (the body data behind it in the one read stream never waits for P).
   // ---------------------------------------------------------------------------------------------
-  localparam logic [3:0] PsIdle = 4'd0, PsCmd = 4'd1, PsPeek = 4'd2, PsIp = 4'd3, PsExt = 4'd4,
+  localparam int unsigned FcW = $clog2(PeekAhead + 1);
+  logic [FcW-1:0] f_cnt_q;
+  logic           f_cmd_q;            // the accepted job's peek command is pending
+  logic [63:0]    f_addr_q;
+  logic [15:0]    f_len_q;
+  logic           job_fire, pj_in_ready, pj_valid, pj_pop;
+  logic [276:0]   pj_out;
+  logic           pk_in_ready, pk_valid, pk_pop, pk_last, pk_err;
+  logic [511:0]   pk_data;
+  logic           f_done;             // P took a job's last peek beat
+
+  if (PeekAhead < 2 || PeekAhead > 16 || (PeekAhead & (PeekAhead - 1)) != 0) begin : gen_bad_ahead
+    $error("esp_inbound: PeekAhead must be a power of two, 2..16 (instance %m)");
+  end
+
+  assign job_ready_o = !f_cmd_q && f_cnt_q != FcW'(PeekAhead) && pj_in_ready;
+  assign job_fire    = job_valid_i && job_ready_o;
+  assign p_rd_req    = f_cmd_q;
+  assign p_rd_addr   = f_addr_q;
+  assign p_rd_len    = f_len_q;
+  assign p_rd_take   = pk_in_ready;
+  assign f_done      = pk_pop && pk_last;
+
+  always_ff @(posedge clk_i) begin
+    if (rst_i) begin
+      f_cnt_q <= '0;
+      f_cmd_q <= 1'b0;
+    end else begin
+      f_cnt_q <= f_cnt_q + FcW'(job_fire) - FcW'(f_done);
+      if (job_fire) f_cmd_q <= 1'b1;
+      else if (rd_cmd_fire && !rd_sel_b) f_cmd_q <= 1'b0;
+    end
+  end
+
+  always_ff @(posedge clk_i) begin
+    if (job_fire) begin
+      f_addr_q <= job_desc_i.buf_addr + {48'd0, job_desc_i.pkt_offset};
+      f_len_q  <= (job_desc_i.pkt_len > 16'd128) ? 16'd128 : job_desc_i.pkt_len;
+    end
+  end
+
+  fifo_sync #(.Width(277), .Depth(PeekAhead)) u_pj (
+    .clk_i, .rst_i,
+    .in_data_i({job_ring_i, job_index_i, job_desc_i}), .in_valid_i(job_fire), .in_ready_o(pj_in_ready),
+    .out_data_o(pj_out), .out_valid_o(pj_valid), .out_ready_i(pj_pop)
+  );
+
+  fifo_sync #(.Width(514), .Depth(2 * PeekAhead)) u_pk (
+    .clk_i, .rst_i,
+    .in_data_i({rd_last_i, rd_err_i, rd_data_i}),
+    .in_valid_i(rd_valid_i && rdo_valid && !rdo_owner), .in_ready_o(pk_in_ready),
+    .out_data_o({pk_last, pk_err, pk_data}), .out_valid_o(pk_valid), .out_ready_i(pk_pop)
+  );
+
+  // ---------------------------------------------------------------------------------------------
+  // P: parse, lookup, pre-decryption checks
+  // ---------------------------------------------------------------------------------------------
+  localparam logic [3:0] PsIdle = 4'd0, PsPeek = 4'd2, PsIp = 4'd3, PsExt = 4'd4,
                          PsL4 = 4'd5, PsLk = 4'd6, PsLkw = 4'd7, PsDec = 4'd8, PsPush = 4'd9;
 
   logic [3:0]                p_st_q;
@@ -256,9 +327,8 @@ module esp_inbound #(
   logic [31:0]               lk_salt_q;
   logic [DataW-1:0]          lk_hpow_q;
 
-  logic [16:0] p_len, p_plen;   // PKT_LEN, peek length
+  logic [16:0] p_len;          // PKT_LEN (the peek is min(PKT_LEN, 128) bytes, issued by PF)
   assign p_len  = {1'b0, p_desc_q.pkt_len};
-  assign p_plen = p_len > 17'd128 ? 17'd128 : p_len;
   // A parse access up to (not including) byte x that is beyond the peek (deviation, see top).
   function automatic logic beyond_peek(input logic [16:0] len, input logic [16:0] x);
     beyond_peek = len > 17'd128 && x > 17'd128;
@@ -348,11 +418,8 @@ module esp_inbound #(
   logic [255:0] q_key;
   logic [127:0] q_j0;
 
-  assign job_ready_o    = p_st_q == PsIdle;
-  assign p_rd_req       = p_st_q == PsCmd;
-  assign p_rd_addr      = p_desc_q.buf_addr + {48'd0, p_desc_q.pkt_offset};
-  assign p_rd_len       = 16'(p_plen);
-  assign p_rd_take      = p_st_q == PsPeek;
+  assign pj_pop         = p_st_q == PsIdle && pj_valid;
+  assign pk_pop         = p_st_q == PsPeek && pk_valid;
   assign lk_req_valid_o = p_st_q == PsLk;
   assign lk_req_index_o = p_desc_q.sa_valid ? p_desc_q.sa_index
                                              : 24'(pk32(pk_q, p_esp_q) & ((32'd1 << IdxW) - 32'd1));
@@ -364,23 +431,20 @@ module esp_inbound #(
       p_st_q <= PsIdle;
     end else begin
       unique case (p_st_q)
-        PsIdle: if (job_valid_i) begin
-          p_desc_q  <= job_desc_i;
-          p_ring_q  <= job_ring_i;
-          p_index_q <= job_index_i;
-          p_st_q    <= PsCmd;
-        end
-        PsCmd: if (rd_cmd_fire && !rd_sel_b) begin
+        PsIdle: if (pj_valid) begin
+          p_ring_q  <= pj_out[276:272];
+          p_index_q <= pj_out[271:256];
+          p_desc_q  <= pj_out[255:0];
           p_beat_q  <= 1'b0;
           p_rderr_q <= 1'b0;
           p_st_q    <= PsPeek;
         end
-        PsPeek: if (rd_valid_i && rd_ready_o && !rdo_owner) begin
-          if (p_beat_q) pk_q[1023:512] <= rd_data_i;
-          else pk_q[511:0] <= rd_data_i;
+        PsPeek: if (pk_valid) begin
+          if (p_beat_q) pk_q[1023:512] <= pk_data;
+          else pk_q[511:0] <= pk_data;
           p_beat_q  <= 1'b1;
-          p_rderr_q <= p_rderr_q | rd_err_i;
-          if (rd_last_i) p_st_q <= PsIp;
+          p_rderr_q <= p_rderr_q | pk_err;
+          if (pk_last) p_st_q <= PsIp;
         end
         PsIp: begin
           // Every early exit keeps SPI 0 and no SA, as LocateEsp failing in soft_card does.
@@ -580,7 +644,7 @@ module esp_inbound #(
   logic           c_spec_q;
   logic [BidW-1:0] c_bid_q;
 
-  // In-flight table, slot = bid[2:0]: live from dispatch to completion, upd from dispatch to the
+  // In-flight table, slot = bid[SlW-1:0]: live from dispatch to completion, upd from dispatch to the
   // end of F (the UPDATE, or the decision not to update).
   logic            inf_live_q [Slots];
   logic            inf_upd_q  [Slots];
@@ -611,7 +675,7 @@ module esp_inbound #(
   logic           c_jbody;
 
   // Dispatch FIFOs
-  logic core_ctx_valid, core_ctx_ready;
+  logic core_ctx_valid, core_ctx_ready, ctxq_in_ready;
   localparam int unsigned BqW = 64 + 16 + 16 + 128 + 1;
   logic [BqW-1:0] bq_in, bq_out;
   logic bq_in_ready, bq_valid, bq_pop;
@@ -626,8 +690,8 @@ module esp_inbound #(
   logic fq_in_ready, fq_valid, fq_pop;
 
   logic c_disp_ok, c_disp;
-  assign c_disp_ok = core_ctx_ready && bq_in_ready && pki_in_ready && wc_in_ready && fq_in_ready &&
-                     jq_in_ready && !inf_live_q[c_bid_q[2:0]];
+  assign c_disp_ok = ctxq_in_ready && bq_in_ready && pki_in_ready && wc_in_ready && fq_in_ready &&
+                     jq_in_ready && !inf_live_q[c_bid_q[SlW-1:0]];
   assign c_disp = c_st_q == CsDisp && c_disp_ok;
 
   assign c_rp_req  = c_st_q == CsChk;
@@ -688,13 +752,12 @@ module esp_inbound #(
   // AAD: SPI || seq low, or SPI || seq high || seq low with ESN (RFC 4106 section 5)
   logic [127:0] c_aad;
   assign c_aad = c_esn ? {c_spi, c_seq_q[63:32], c_seqlo, 32'd0} : {c_spi, c_seqlo, 64'd0};
-  assign core_ctx_valid = c_disp;
   assign bq_in = {c_bufaddr + {48'd0, c_textoff}, c_textlen + 16'd16, c_textlen, c_aad, c_esn};
   assign wc_in = {c_bufaddr + {48'd0, c_textoff}, c_textlen, c_bid_q};
   assign fq_in = {c_bid_q, c_idx, c_seq_q, c_seqlo, c_spec_q, c_textlen, c_textoff, c_bufaddr,
                   c_pre, c_nhoff, c_v6, c_transport, c_udpenc, c_ecnc, c_decttl, c_peek};
 
-  fifo_sync #(.Width(JqW), .Depth(16)) u_jq (
+  fifo_sync #(.Width(JqW), .Depth(2 * Slots)) u_jq (
     .clk_i, .rst_i,
     .in_data_i(jq_in), .in_valid_i(jq_in_valid), .in_ready_o(jq_in_ready),
     .out_data_o(jq_out), .out_valid_o(jq_valid), .out_ready_i(jq_pop)
@@ -730,17 +793,42 @@ module esp_inbound #(
   logic [DataW-1:0] core_out_data;
   logic [NbW-1:0]   core_out_bytes;
 
+  // Context queue: dispatch issues the body read and the context together, but the core holds
+  // only two contexts ahead of its current packet, which would keep the body read too close to
+  // the text for the host read latency. CtxDepth more contexts wait here (a fifo_wipe: an entry is
+  // zero once the core has taken it).
+  localparam int unsigned CtxDepth = 4;
+  localparam int unsigned CtxW = 256 + 1 + DataW + 128 + 1 + 16;
+  logic [CtxW-1:0] ctxq_out;
+  logic [255:0]    x_key;
+  logic            x_k256, x_esn;
+  logic [DataW-1:0] x_hpow;
+  logic [127:0]    x_j0;
+  logic [15:0]     x_textlen;
+
+  fifo_wipe #(.Width(CtxW), .Depth(CtxDepth)) u_ctxq (
+    .clk_i, .rst_i,
+    .wipe_i     (1'b0),
+    .in_data_i  ({c_key, c_k256, c_hpow, c_j0, c_esn, c_textlen}),
+    .in_valid_i (c_disp),
+    .in_ready_o (ctxq_in_ready),
+    .out_data_o (ctxq_out),
+    .out_valid_o(core_ctx_valid),
+    .out_ready_i(core_ctx_ready)
+  );
+  assign {x_key, x_k256, x_hpow, x_j0, x_esn, x_textlen} = ctxq_out;
+
   aes_gcm_core #(.Lanes(Lanes), .LenW(16)) u_core (
     .clk_i, .rst_i,
     .ctx_valid_i    (core_ctx_valid),
     .ctx_ready_o    (core_ctx_ready),
-    .ctx_key_i      (c_key),
-    .ctx_key256_i   (c_k256),
-    .ctx_hpow_i     (c_hpow),
-    .ctx_j0_i       (c_j0),
+    .ctx_key_i      (x_key),
+    .ctx_key256_i   (x_k256),
+    .ctx_hpow_i     (x_hpow),
+    .ctx_j0_i       (x_j0),
     .ctx_decrypt_i  (1'b1),
-    .ctx_aad_len_i  (c_esn ? 16'd12 : 16'd8),
-    .ctx_text_len_i (c_textlen),
+    .ctx_aad_len_i  (x_esn ? 16'd12 : 16'd8),
+    .ctx_text_len_i (x_textlen),
     .ctx_tag_i      (128'd0),       // the ICV arrives after the text: compared in F
     .in_valid_i     (core_in_valid),
     .in_ready_o     (core_in_ready),
@@ -1331,7 +1419,7 @@ module esp_inbound #(
     end
   end
 
-  fifo_sync #(.Width(BidW), .Depth(16)) u_wt (
+  fifo_sync #(.Width(BidW), .Depth(2 * Slots)) u_wt (
     .clk_i, .rst_i,
     .in_data_i(w_bid), .in_valid_i(w_cmd_fire), .in_ready_o(wt_in_ready),
     .out_data_o(wt_out), .out_valid_o(wt_valid), .out_ready_i(wr_done_valid_i)
@@ -1366,8 +1454,8 @@ module esp_inbound #(
   localparam logic [1:0] CpIdle = 2'd0, CpCnt = 2'd1, CpCpl = 2'd2;
   logic [1:0] cp_st_q;
   logic       cp_go;
-  logic [2:0] j_slot;
-  assign j_slot = j_bid[2:0];
+  logic [SlW-1:0] j_slot;
+  assign j_slot = j_bid[SlW-1:0];
   assign cp_go = cp_st_q == CpIdle && jq_valid &&
                  (!j_body || (rq_valid && wi_q[j_slot] == r_nwr && wdn_q[j_slot] == r_nwr));
   assign jq_pop = cp_go;
@@ -1449,16 +1537,16 @@ module esp_inbound #(
       end
     end else begin
       if (c_disp) begin
-        inf_live_q[c_bid_q[2:0]] <= 1'b1;
-        inf_upd_q[c_bid_q[2:0]]  <= 1'b1;
-        inf_sa_q[c_bid_q[2:0]]   <= c_idx[IdxW-1:0];
-        inf_seq_q[c_bid_q[2:0]]  <= c_seq_q;
+        inf_live_q[c_bid_q[SlW-1:0]] <= 1'b1;
+        inf_upd_q[c_bid_q[SlW-1:0]]  <= 1'b1;
+        inf_sa_q[c_bid_q[SlW-1:0]]   <= c_idx[IdxW-1:0];
+        inf_seq_q[c_bid_q[SlW-1:0]]  <= c_seq_q;
       end
-      if (f_res) inf_upd_q[f_bid[2:0]] <= 1'b0;
-      if (w_cmd_fire) wi_q[w_bid[2:0]] <= wi_q[w_bid[2:0]] + 2'd1;
+      if (f_res) inf_upd_q[f_bid[SlW-1:0]] <= 1'b0;
+      if (w_cmd_fire) wi_q[w_bid[SlW-1:0]] <= wi_q[w_bid[SlW-1:0]] + 2'd1;
       if (wr_done_valid_i && wt_valid) begin
-        wdn_q[wt_out[2:0]] <= wdn_q[wt_out[2:0]] + 2'd1;
-        if (wr_done_err_i) werr_q[wt_out[2:0]] <= 1'b1;
+        wdn_q[wt_out[SlW-1:0]] <= wdn_q[wt_out[SlW-1:0]] + 2'd1;
+        if (wr_done_err_i) werr_q[wt_out[SlW-1:0]] <= 1'b1;
       end
       if (cp_go && j_body) begin
         inf_live_q[j_slot] <= 1'b0;
