@@ -195,26 +195,7 @@ Status CardDataPlane::Install(const ChildSaInfo& info, sa::KeyMaterial inbound, 
   if (info.protocol != sa::Protocol::kEsp) return UnimplementedError("the card data path carries ESP only");
   if (!info.udp_encap) return UnimplementedError("the card data path needs ESP in UDP (NAT-T); set encap = yes");
   if (children_.contains(info.spi_in)) return AlreadyExistsError("SPI in use");
-  sa::SaConfig out;
-  out.spi = info.spi_out;
-  out.direction = sa::Direction::kOutbound;
-  out.protocol = sa::Protocol::kEsp;
-  out.mode = info.mode;
-  out.suite = info.suite;
-  out.esn = info.esn;
-  out.udp_encap = sa::UdpEncap{info.local.port, info.remote.port};
-  out.lifetime.hard_bytes = info.lifetime.hard_bytes;
-  out.lifetime.hard_packets = info.lifetime.hard_packets;
-  out.lifetime.soft_bytes = info.lifetime.soft_bytes;
-  out.lifetime.soft_packets = info.lifetime.soft_packets;
-  if (info.mode == sa::Mode::kTunnel) {
-    out.tunnel_src = info.local.addr;
-    out.tunnel_dst = info.remote.addr;
-  }
-  sa::SaConfig in = out;
-  in.spi = info.spi_in;
-  in.direction = sa::Direction::kInbound;
-  in.replay_window = info.replay_window;
+  auto [out, in] = ChildSaConfigs(info);
   // The card's windows are 64 to CAP max packets (a bitmap of whole 64-bit words). A smaller
   // configured window (strongSwan's default is 32) is raised to 64 rather than leaving the SA in
   // software: the window is the receiver's own choice (RFC 4303 §3.4.3), and a larger one only
@@ -225,11 +206,6 @@ Status CardDataPlane::Install(const ChildSaInfo& info, sa::KeyMaterial inbound, 
                    std::to_string(kCardMinWindow) + ", the card's smallest");
     }
     in.replay_window = kCardMinWindow;
-  }
-  in.udp_encap = sa::UdpEncap{info.remote.port, info.local.port};
-  if (info.mode == sa::Mode::kTunnel) {
-    in.tunnel_src = info.remote.addr;
-    in.tunnel_dst = info.local.addr;
   }
 
   const std::string key = TunnelKey(info);

@@ -136,6 +136,35 @@ size_t SegmentOffloaded(const VnetHdr& h, std::span<std::byte> pkt, size_t max_s
   return n;
 }
 
+std::pair<sa::SaConfig, sa::SaConfig> ChildSaConfigs(const ChildSaInfo& info) {
+  sa::SaConfig out;
+  out.spi = info.spi_out;
+  out.direction = sa::Direction::kOutbound;
+  out.protocol = sa::Protocol::kEsp;
+  out.mode = info.mode;
+  out.suite = info.suite;
+  out.esn = info.esn;
+  out.udp_encap = sa::UdpEncap{info.local.port, info.remote.port};
+  out.lifetime.hard_bytes = info.lifetime.hard_bytes;
+  out.lifetime.hard_packets = info.lifetime.hard_packets;
+  out.lifetime.soft_bytes = info.lifetime.soft_bytes;
+  out.lifetime.soft_packets = info.lifetime.soft_packets;
+  if (info.mode == sa::Mode::kTunnel) {
+    out.tunnel_src = info.local.addr;
+    out.tunnel_dst = info.remote.addr;
+  }
+  sa::SaConfig in = out;
+  in.spi = info.spi_in;
+  in.direction = sa::Direction::kInbound;
+  in.replay_window = info.replay_window;
+  in.udp_encap = sa::UdpEncap{info.remote.port, info.local.port};
+  if (info.mode == sa::Mode::kTunnel) {
+    in.tunnel_src = info.remote.addr;
+    in.tunnel_dst = info.local.addr;
+  }
+  return {out, in};
+}
+
 bool PrependOuterIpUdp(PacketBuf& pkt, const sa::IpAddress& src, uint16_t sport, const sa::IpAddress& dst,
                        uint16_t dport) {
   const bool v6 = src.v6;

@@ -7,11 +7,13 @@
 #include <cstdint>
 #include <functional>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "host/common/bytes.h"
 #include "host/common/packet_buf.h"
 #include "host/ike/encoding/payloads/ts_payload.h"
+#include "host/ike/sa/ike_env.h"
 #include "host/sa/sa_config.h"
 
 namespace ipsec::ike {
@@ -30,6 +32,11 @@ bool ParseFlow(Bytes ip_packet, Flow* flow);
 // Whether one of `tss` covers the address (and protocol and port, when the selector restricts
 // them: a selector with a port range matches only packets that carry ports).
 bool Covers(const std::vector<TrafficSelector>& tss, Bytes addr, uint8_t proto, uint16_t port, bool have_port);
+
+// The outbound and inbound ESP SaConfig of a CHILD_SA as the daemon's data planes install them:
+// SPIs, mode, suite, ESN, lifetimes, UDP encapsulation with the IKE ports, tunnel endpoints from the
+// IKE endpoints, the inbound replay window.
+std::pair<sa::SaConfig, sa::SaConfig> ChildSaConfigs(const ChildSaInfo& info);
 
 // Prepends an outer IPv4 (with its checksum) or IPv6 header and a UDP header (checksum 0, as
 // RFC 3948 allows) from `src`:`sport` to `dst`:`dport` in front of the `pkt.length` payload bytes.

@@ -30,31 +30,7 @@ Status SoftwareDataPlane::Install(const ChildSaInfo& info, sa::KeyMaterial inbou
   if (info.protocol != sa::Protocol::kEsp) return UnimplementedError("the daemon's data path carries ESP only");
   if (!info.udp_encap) return UnimplementedError("the daemon's data path needs ESP in UDP (NAT-T); set encap = yes");
   if (children_.contains(info.spi_in)) return AlreadyExistsError("SPI in use");
-  sa::SaConfig out;
-  out.spi = info.spi_out;
-  out.direction = sa::Direction::kOutbound;
-  out.protocol = sa::Protocol::kEsp;
-  out.mode = info.mode;
-  out.suite = info.suite;
-  out.esn = info.esn;
-  out.udp_encap = sa::UdpEncap{info.local.port, info.remote.port};
-  out.lifetime.hard_bytes = info.lifetime.hard_bytes;
-  out.lifetime.hard_packets = info.lifetime.hard_packets;
-  out.lifetime.soft_bytes = info.lifetime.soft_bytes;
-  out.lifetime.soft_packets = info.lifetime.soft_packets;
-  if (info.mode == sa::Mode::kTunnel) {
-    out.tunnel_src = info.local.addr;
-    out.tunnel_dst = info.remote.addr;
-  }
-  sa::SaConfig in = out;
-  in.spi = info.spi_in;
-  in.direction = sa::Direction::kInbound;
-  in.replay_window = info.replay_window;
-  in.udp_encap = sa::UdpEncap{info.remote.port, info.local.port};
-  if (info.mode == sa::Mode::kTunnel) {
-    in.tunnel_src = info.remote.addr;
-    in.tunnel_dst = info.local.addr;
-  }
+  auto [out, in] = ChildSaConfigs(info);
   ASSIGN_OR_RETURN(auto out_sa, esp::EspSa::Create(out, std::move(outbound)));
   ASSIGN_OR_RETURN(auto in_sa, esp::EspSa::Create(in, std::move(inbound)));
   RETURN_IF_ERROR(sad_.Add(in_sa.get()));
