@@ -526,5 +526,197 @@ TEST(SegmentOffloaded, CompletesAPartialChecksumAndRefusesWhatItCannotCut) {
   EXPECT_EQ(SegmentOffloaded(tso, std::span<std::byte>(t).first(30), 64, sink), 0u);
 }
 
+// ---- ip::ChecksumPartial (host/common/ip.cc) against the RFC 1071 16-bit loop ----
+
+uint32_t ReferenceSum(Bytes b, uint32_t sum) {
+  for (size_t i = 0; i + 1 < b.size(); i += 2) sum += LoadU16Be(&b[i]);
+  if (b.size() % 2) sum += std::to_integer<uint32_t>(b.back()) << 8;
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  return sum;
+}
+
+TEST(ChecksumPartial, MatchesTheRfc1071LoopAtEveryLengthAndOffset) {
+  std::vector<std::byte> data(70000);
+  uint32_t x = 12345;
+  for (auto& b : data) {
+    x = x * 1103515245u + 12345u;
+    b = std::byte(x >> 24);
+  }
+  for (size_t len = 0; len < 300; ++len) {
+    for (size_t off = 0; off < 9; ++off) {
+      const Bytes b(data.data() + off, len);
+      ASSERT_EQ(ip::ChecksumPartial(b, 0x1abcd), ReferenceSum(b, 0x1abcd)) << len << " at " << off;
+    }
+  }
+  // Long inputs, all-ones (end-around carries everywhere) and chaining over even-length pieces.
+  EXPECT_EQ(ip::ChecksumPartial(data, 7), ReferenceSum(data, 7));
+  std::vector<std::byte> ones(65536, std::byte{0xff});
+  EXPECT_EQ(ip::ChecksumPartial(ones), ReferenceSum(ones, 0));
+  const uint32_t chained = ip::ChecksumPartial(Bytes(data).subspan(1000, 3000), ip::ChecksumPartial(Bytes(data).first(1000)));
+  EXPECT_EQ(chained, ReferenceSum(Bytes(data).first(4000), 0));
+}
+
+// ---- TunCoalescer: GRO in user space toward the TUN device ----
+
+// The wire segments of one TCP flow: a TSO piece of `payload` bytes cut at `mss`, ports from
+// `flow`, sequence numbers from `seq`, ACK (+ PSH on the last).
+std::vector<Buf> FlowSegments(bool v6, int flow, size_t mss, size_t payload, uint32_t seq) {
+  Buf piece = esp::testing::MakePacket({.v6 = v6, .proto = ip::kProtoTcp, .payload_len = payload, .seed = static_cast<uint32_t>(90 + flow)});
+  const size_t l4 = v6 ? 40 : 20;
+  StoreU16Be(piece.data() + l4, static_cast<uint16_t>(40000 + flow));
+  StoreU32Be(piece.data() + l4 + 4, seq);
+  piece[l4 + 13] = std::byte{0x18};
+  VnetHdr h;
+  h.flags = VnetHdr::kNeedsCsum;
+  h.gso_type = v6 ? VnetHdr::kGsoTcpV6 : VnetHdr::kGsoTcpV4;
+  h.gso_size = static_cast<uint16_t>(mss);
+  h.csum_start = static_cast<uint16_t>(l4);
+  h.csum_offset = 16;
+  std::vector<Buf> segs;
+  segs.reserve(200);
+  const size_t n = SegmentOffloaded(h, piece, 200, [&](size_t len) -> std::span<std::byte> {
+    segs.emplace_back(len);
+    return segs.back();
+  });
+  EXPECT_EQ(n, segs.size());
+  return segs;
+}
+
+// What the kernel makes of the writes: each write's packets, a coalesced one cut again.
+std::vector<Buf> KernelView(const TunCoalescer& c, size_t writes, std::vector<size_t>* per_write = nullptr) {
+  std::vector<Buf> out;
+  for (size_t w = 0; w < writes; ++w) {
+    Buf joined;
+    for (Bytes piece : c.Write(w)) joined.insert(joined.end(), piece.begin(), piece.end());
+    EXPECT_GT(joined.size(), VnetHdr::kBytes);
+    const VnetHdr h = VnetHdr::Read(joined.data());
+    std::span<std::byte> pkt(joined.data() + VnetHdr::kBytes, joined.size() - VnetHdr::kBytes);
+    size_t n = 0;
+    if (h.gso_type == VnetHdr::kGsoNone) {
+      EXPECT_EQ(h.flags, 0) << "a packet written alone keeps its own checksums";
+      out.emplace_back(pkt.begin(), pkt.end());
+      n = 1;
+    } else {
+      EXPECT_LE(pkt.size(), 65535u);
+      n = SegmentOffloaded(h, pkt, 64, [&](size_t len) -> std::span<std::byte> {
+        out.emplace_back(len);
+        return out.back();
+      });
+      EXPECT_GT(n, 1u);
+    }
+    if (per_write) per_write->push_back(n);
+  }
+  return out;
+}
+
+std::vector<Bytes> View(const std::vector<Buf>& pkts) {
+  std::vector<Bytes> v;
+  for (const Buf& p : pkts) v.emplace_back(p);
+  return v;
+}
+
+TEST(TunCoalescer, OneFlowBecomesOneWriteThatTheKernelCutsBackByteExact) {
+  for (bool v6 : {false, true}) {
+    const std::vector<Buf> segs = FlowSegments(v6, 1, 1360, 20 * 1360 + 500, 0xffffe000u);
+    ASSERT_EQ(segs.size(), 21u);
+    TunCoalescer c;
+    const auto in = View(segs);
+    ASSERT_EQ(c.Plan(in), 1u);
+    const Bytes head = c.Write(0)[0];
+    const VnetHdr h = VnetHdr::Read(head.data());
+    EXPECT_EQ(h.flags, VnetHdr::kNeedsCsum);
+    EXPECT_EQ(h.gso_type, v6 ? VnetHdr::kGsoTcpV6 : VnetHdr::kGsoTcpV4);
+    EXPECT_EQ(h.gso_size, 1360);
+    EXPECT_EQ(h.hdr_len, (v6 ? 40 : 20) + 20);
+    EXPECT_EQ(h.csum_start, v6 ? 40 : 20);
+    EXPECT_EQ(h.csum_offset, 16);
+    const std::vector<Buf> back = KernelView(c, 1);
+    EXPECT_EQ(back, segs) << "the kernel's segmentation of the write gives the original segments";
+    EXPECT_EQ(c.coalesced_writes(), 1u);
+    EXPECT_EQ(c.coalesced_segments(), 21u);
+  }
+}
+
+TEST(TunCoalescer, InterleavedFlowsKeepTheirOwnOrder) {
+  const std::vector<Buf> a = FlowSegments(false, 1, 1000, 5000, 100);
+  const std::vector<Buf> b = FlowSegments(false, 2, 1000, 3000, 7);
+  const std::vector<Buf> c6 = FlowSegments(true, 3, 1200, 2400, 9);
+  std::vector<Buf> mixed = {a[0], b[0], a[1], c6[0], b[1], a[2], c6[1], a[3], b[2], a[4]};
+  TunCoalescer c;
+  std::vector<size_t> per_write;
+  const size_t writes = c.Plan(View(mixed));
+  const std::vector<Buf> back = KernelView(c, writes, &per_write);
+  EXPECT_EQ(writes, 3u);
+  EXPECT_EQ(per_write, (std::vector<size_t>{5, 3, 2})) << "groups in the order of their first packets";
+  std::vector<Buf> expect = a;
+  expect.insert(expect.end(), b.begin(), b.end());
+  expect.insert(expect.end(), c6.begin(), c6.end());
+  EXPECT_EQ(back, expect);
+}
+
+TEST(TunCoalescer, AnythingThatMustNotMergeIsWrittenAloneAndUnchanged) {
+  const std::vector<Buf> f = FlowSegments(false, 1, 1000, 8000, 5000);  // 8 segments
+  auto check = [](std::vector<Buf> pkts, std::vector<size_t> expect_writes, const char* what) {
+    TunCoalescer c;
+    std::vector<size_t> per_write;
+    const size_t writes = c.Plan(View(pkts));
+    const std::vector<Buf> back = KernelView(c, writes, &per_write);
+    EXPECT_EQ(per_write, expect_writes) << what;
+    EXPECT_EQ(back, pkts) << what << ": every packet once, in order, byte-exact";
+  };
+  // A gap in the sequence: the flow goes on in a new group after the first one.
+  check({f[0], f[1], f[3], f[4]}, {2, 2}, "sequence gap");
+  // A shorter segment ends its group.
+  std::vector<Buf> shortseg = FlowSegments(false, 1, 1000, 2500, 5000);  // 1000, 1000, 500
+  const std::vector<Buf> after = FlowSegments(false, 1, 1000, 2000, 7500);
+  check({shortseg[0], shortseg[1], shortseg[2], after[0], after[1]}, {3, 2}, "short segment");
+  // Flags other than ACK/PSH, a different ack number, TTL, IP options, a fragment, UDP.
+  auto with = [&](size_t i, auto&& edit) {
+    Buf p = f[i];
+    edit(p);
+    return p;
+  };
+  auto fix_tcp = [](Buf& p) {
+    StoreU16Be(p.data() + 36, 0);
+    uint32_t sum = ip::PseudoHeaderSum(p.data() + 12, p.data() + 16, false, 6, static_cast<uint32_t>(p.size() - 20));
+    StoreU16Be(p.data() + 36, static_cast<uint16_t>(~ip::ChecksumFold(ip::ChecksumPartial(Bytes(p).subspan(20), sum))));
+  };
+  check({f[0], with(1, [&](Buf& p) { p[33] = std::byte{0x11}; fix_tcp(p); }), f[2]}, {1, 1, 1}, "FIN");
+  auto new_ack = [&](Buf& p) {
+    p[31] ^= std::byte{1};
+    fix_tcp(p);
+  };
+  check({f[0], f[1], with(2, new_ack), with(3, new_ack)}, {2, 2}, "ack moved on");
+  check({f[0], with(1, [&](Buf& p) { p[8] = std::byte{9}; ip::SetIpv4Checksum(p.data(), 20); })}, {1, 1}, "TTL");
+  check({with(0, [&](Buf& p) { p[6] = std::byte{0x20}; ip::SetIpv4Checksum(p.data(), 20); }), f[1]}, {1, 1}, "fragment");
+  // A corrupted segment: written alone for the kernel to drop, and counted.
+  TunCoalescer c;
+  std::vector<Buf> bad = {f[0], with(1, [&](Buf& p) { p[500] ^= std::byte{0x40}; }), f[2]};
+  std::vector<size_t> per_write;
+  const size_t writes = c.Plan(View(bad));
+  EXPECT_EQ(KernelView(c, writes, &per_write), bad);
+  EXPECT_EQ(per_write, (std::vector<size_t>{1, 1, 1}));
+  EXPECT_EQ(c.bad_checksums(), 1u);
+  // Non-TCP and a TCP packet without payload (a pure ACK) pass through.
+  check({esp::testing::MakePacket({.payload_len = 100, .seed = 1}), f[0]}, {1, 1}, "UDP");
+}
+
+TEST(TunCoalescer, GroupsStopAt64SegmentsAnd64KiB) {
+  // 64 segments of 500 bytes fit; a 65th starts a new write. 1400-byte segments stop before 64 KiB.
+  const std::vector<Buf> small = FlowSegments(false, 1, 500, 64 * 500, 1);
+  ASSERT_EQ(small.size(), 64u);
+  TunCoalescer c;
+  std::vector<size_t> per_write;
+  size_t writes = c.Plan(View(small));
+  EXPECT_EQ(KernelView(c, writes, &per_write), small);
+  EXPECT_EQ(per_write, (std::vector<size_t>{64}));
+  const std::vector<Buf> big = FlowSegments(true, 2, 1400, 60 * 1400, 1);
+  per_write.clear();
+  writes = c.Plan(View(big));
+  EXPECT_EQ(KernelView(c, writes, &per_write), big);
+  ASSERT_EQ(per_write.size(), 2u);
+  EXPECT_EQ(per_write[0], 46u) << "46 x 1400 + 60 bytes of headers is the most under 65535";
+}
+
 }  // namespace
 }  // namespace ipsec::ike

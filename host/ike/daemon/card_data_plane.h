@@ -136,6 +136,10 @@ class CardDataPlane final : public DataPlane {
   std::optional<uint32_t> ChildOfSpi(uint32_t spi, sa::Direction dir) const;
 
   const CardDataPathCounters& counters() const { return counters_; }
+  // For the I/O code: packets it dropped before handing them in (no free buffer when a coalesced
+  // datagram had to be split; malformed).
+  void CountNoBuffer(uint64_t n = 1) { counters_.no_buffer += n; }
+  void CountBadInput(uint64_t n = 1) { counters_.bad_input += n; }
   runtime::Runtime& runtime() { return rt_; }
   size_t size() const { return children_.size(); }
   uint32_t free_buffers() const { return static_cast<uint32_t>(free_.size()); }

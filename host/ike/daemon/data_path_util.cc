@@ -197,4 +197,162 @@ bool PrependOuterIpUdp(PacketBuf& pkt, const sa::IpAddress& src, uint16_t sport,
   return true;
 }
 
+namespace {
+constexpr std::byte kNoOffload[VnetHdr::kBytes] = {};
+constexpr uint8_t kTcpAck = 0x10, kTcpPsh = 0x08;
+}  // namespace
+
+bool TunCoalescer::Candidate(Bytes p, uint32_t* hdrs, uint32_t* payload) const {
+  if (p.empty()) return false;
+  const unsigned version = std::to_integer<unsigned>(p[0]) >> 4;
+  size_t l4;
+  bool v6;
+  if (version == 4) {
+    if (p.size() < 40 || p[0] != std::byte{0x45} || LoadU16Be(&p[2]) != p.size()) return false;
+    if ((LoadU16Be(&p[6]) & 0x3fff) != 0 || p[9] != std::byte{6}) return false;  // fragment, not TCP
+    if (!ip::Ipv4ChecksumOk(p.data(), 20)) return false;
+    l4 = 20;
+    v6 = false;
+  } else if (version == 6) {
+    if (p.size() < 60 || p[6] != std::byte{6} || size_t{LoadU16Be(&p[4])} + 40 != p.size()) return false;
+    l4 = 40;
+    v6 = true;
+  } else {
+    return false;
+  }
+  const std::byte* tcp = p.data() + l4;
+  const size_t thl = (std::to_integer<size_t>(tcp[12]) >> 4) * 4;
+  if (thl < 20 || l4 + thl >= p.size()) return false;  // no payload: nothing to merge
+  if ((std::to_integer<uint8_t>(tcp[12]) & 0x0f) != 0) return false;
+  if ((std::to_integer<uint8_t>(tcp[13]) & static_cast<uint8_t>(~kTcpPsh)) != kTcpAck) return false;
+  const size_t l4_len = p.size() - l4;
+  uint32_t sum = ip::PseudoHeaderSum(p.data() + (v6 ? 8 : 12), p.data() + (v6 ? 24 : 16), v6, 6,
+                                     static_cast<uint32_t>(l4_len));
+  if (ip::ChecksumFold(ip::ChecksumPartial(p.subspan(l4), sum)) != 0xffff) {
+    const_cast<TunCoalescer*>(this)->bad_checksums_++;
+    return false;
+  }
+  *hdrs = static_cast<uint32_t>(l4 + thl);
+  *payload = static_cast<uint32_t>(p.size() - l4 - thl);
+  return true;
+}
+
+bool TunCoalescer::Joins(const Group& g, Bytes f, Bytes p, uint32_t hdrs, uint32_t payload) const {
+  if (hdrs != g.hdrs || payload > g.mss || g.n >= kMaxSegments || g.bytes + payload > 0xffff) return false;
+  const size_t l4 = (std::to_integer<unsigned>(f[0]) >> 4) == 6 ? 40 : 20;
+  if (l4 == 20) {
+    if (p[1] != f[1] || p[8] != f[8] || ((p[6] ^ f[6]) & std::byte{0x40}) != std::byte{0}) return false;
+  } else {
+    if (std::memcmp(p.data(), f.data(), 4) != 0 || p[7] != f[7]) return false;
+  }
+  const std::byte* ft = f.data() + l4;
+  const std::byte* pt = p.data() + l4;
+  if (LoadU32Be(pt + 4) != g.next_seq) return false;
+  if (std::memcmp(pt + 8, ft + 8, 4) != 0) return false;  // ack
+  return std::memcmp(pt + 20, ft + 20, hdrs - l4 - 20) == 0;  // options
+}
+
+size_t TunCoalescer::Plan(std::span<const Bytes> pkts) {
+  n_groups_ = 0;
+  n_writes_ = 0;
+  pkts = pkts.first(std::min(pkts.size(), kMaxBatch));
+  for (size_t i = 0; i < pkts.size(); ++i) {
+    const Bytes p = pkts[i];
+    uint32_t hdrs = 0, payload = 0;
+    const bool cand = Candidate(p, &hdrs, &payload);
+    if (cand) {
+      // The latest open group of the same flow (addresses and ports), if any.
+      const size_t l4 = (std::to_integer<unsigned>(p[0]) >> 4) == 6 ? 40 : 20;
+      const size_t key_off = l4 == 40 ? 8 : 12, key_len = l4 == 40 ? 32 : 8;
+      Group* same = nullptr;
+      for (size_t k = n_groups_; k-- > 0;) {
+        Group& g = groups_[k];
+        if (!g.open) continue;
+        const Bytes f = pkts[g.first];
+        if (f.size() < l4 + 4 || (f[0] >> 4) != (p[0] >> 4)) continue;
+        if (std::memcmp(f.data() + key_off, p.data() + key_off, key_len) == 0 &&
+            std::memcmp(f.data() + l4, p.data() + l4, 4) == 0) {
+          same = &g;
+          break;
+        }
+      }
+      if (same && Joins(*same, pkts[same->first], p, hdrs, payload)) {
+        same->members[same->n++] = static_cast<uint8_t>(i);
+        same->bytes += payload;
+        same->next_seq += payload;
+        const bool psh = (std::to_integer<uint8_t>(p[l4 + 13]) & kTcpPsh) != 0;
+        same->psh = psh;
+        if (psh || payload < same->mss) same->open = false;
+        continue;
+      }
+      if (same) same->open = false;  // this flow goes on in a new group, after that one
+    }
+    Group& g = groups_[n_groups_++];
+    g.first = static_cast<uint32_t>(i);
+    g.n = 1;
+    g.members[0] = static_cast<uint8_t>(i);
+    g.open = false;
+    if (cand) {
+      const size_t l4 = (std::to_integer<unsigned>(p[0]) >> 4) == 6 ? 40 : 20;
+      g.hdrs = hdrs;
+      g.mss = payload;
+      g.bytes = static_cast<uint32_t>(p.size());
+      g.next_seq = LoadU32Be(p.data() + l4 + 4) + payload;
+      g.psh = (std::to_integer<uint8_t>(p[l4 + 13]) & kTcpPsh) != 0;
+      g.open = !g.psh;
+    }
+  }
+  size_t np = 0;
+  for (size_t k = 0; k < n_groups_; ++k) {
+    Group& g = groups_[k];
+    write_start_[n_writes_++] = static_cast<uint16_t>(np);
+    const Bytes f = pkts[g.first];
+    if (g.n == 1) {
+      pieces_[np++] = Bytes(kNoOffload, VnetHdr::kBytes);
+      pieces_[np++] = f;
+      continue;
+    }
+    Finish(g, pkts);
+    pieces_[np++] = Bytes(g.head.data(), VnetHdr::kBytes + g.hdrs);
+    for (uint32_t m = 0; m < g.n; ++m) pieces_[np++] = pkts[g.members[m]].subspan(g.hdrs);
+    ++coalesced_writes_;
+    coalesced_segments_ += g.n;
+  }
+  write_start_[n_writes_] = static_cast<uint16_t>(np);
+  return n_writes_;
+}
+
+void TunCoalescer::Finish(Group& g, std::span<const Bytes> pkts) {
+  const Bytes f = pkts[g.first];
+  const bool v6 = (std::to_integer<unsigned>(f[0]) >> 4) == 6;
+  const size_t l4 = v6 ? 40 : 20;
+  std::byte* vh = g.head.data();
+  std::byte* h = vh + VnetHdr::kBytes;
+  std::memcpy(h, f.data(), g.hdrs);
+  if (v6) {
+    StoreU16Be(h + 4, static_cast<uint16_t>(g.bytes - 40));
+  } else {
+    StoreU16Be(h + 2, static_cast<uint16_t>(g.bytes));
+    StoreU16Be(h + 10, 0);
+    ip::SetIpv4Checksum(h, 20);
+  }
+  std::byte* tcp = h + l4;
+  if (g.psh) tcp[13] |= std::byte{kTcpPsh};
+  // Checksum left to the kernel (NEEDS_CSUM): the field holds the pseudo-header sum, not inverted.
+  const uint32_t sum = ip::PseudoHeaderSum(h + (v6 ? 8 : 12), h + (v6 ? 24 : 16), v6, 6, static_cast<uint32_t>(g.bytes - l4));
+  StoreU16Be(tcp + 16, ip::ChecksumFold(sum));
+  const uint16_t hdr_len = static_cast<uint16_t>(g.hdrs), gso_size = static_cast<uint16_t>(g.mss),
+                 csum_start = static_cast<uint16_t>(l4), csum_offset = 16;
+  vh[0] = std::byte{VnetHdr::kNeedsCsum};
+  vh[1] = std::byte{v6 ? VnetHdr::kGsoTcpV6 : VnetHdr::kGsoTcpV4};
+  std::memcpy(vh + 2, &hdr_len, 2);
+  std::memcpy(vh + 4, &gso_size, 2);
+  std::memcpy(vh + 6, &csum_start, 2);
+  std::memcpy(vh + 8, &csum_offset, 2);
+}
+
+std::span<const Bytes> TunCoalescer::Write(size_t i) const {
+  return std::span<const Bytes>(pieces_).subspan(write_start_[i], write_start_[i + 1] - write_start_[i]);
+}
+
 }  // namespace ipsec::ike

@@ -4,6 +4,7 @@
 // payload received on a socket.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <span>
@@ -65,5 +66,58 @@ struct VnetHdr {
 // fragmentation offload, a segment count above `max_segments`).
 size_t SegmentOffloaded(const VnetHdr& h, std::span<std::byte> pkt, size_t max_segments,
                         const std::function<std::span<std::byte>(size_t)>& dest);
+
+// GRO in user space: decapsulated packets for the TUN device, where TCP segments of one flow that
+// follow each other in sequence become one write of up to 64 KiB with a TSO virtio-net header, so
+// the kernel runs its receive path once per piece instead of once per segment (the TUN device must
+// carry virtio-net headers). The rules follow what the kernel's own GRO merges: IPv4 without
+// options or fragments, or IPv6 with TCP as the next header; equal IP fields (addresses, TOS/
+// traffic class, TTL/hop limit, DF), equal TCP ports, ack number, header length and options; each
+// segment's sequence number where the previous one ended; only ACK (and PSH, which closes the
+// group) among the flags; every segment the size of the first but the last, which may be shorter
+// and closes the group; at most 64 segments. Each segment's TCP checksum is verified before it
+// joins (the write tells the kernel the checksum is already good); a segment that fails, and
+// anything else, is written alone and unchanged for the kernel to judge. Flows may interleave in a
+// batch; each flow's order is kept.
+class TunCoalescer {
+ public:
+  static constexpr size_t kMaxBatch = 64;
+  static constexpr size_t kMaxSegments = 64;
+  static constexpr size_t kMaxHead = VnetHdr::kBytes + 40 + 60;  // virtio-net + IP + TCP
+
+  // Plans the writes for `pkts` (at most kMaxBatch, each a whole IP packet): the number of writes.
+  size_t Plan(std::span<const Bytes> pkts);
+  // The pieces of write i in order: the virtio-net header (with the merged IP and TCP header of a
+  // coalesced write), then packet bytes. Valid until the next Plan; the packets must outlive them.
+  std::span<const Bytes> Write(size_t i) const;
+  // Counters since construction.
+  uint64_t coalesced_writes() const { return coalesced_writes_; }
+  uint64_t coalesced_segments() const { return coalesced_segments_; }
+  uint64_t bad_checksums() const { return bad_checksums_; }
+
+ private:
+  struct Group {
+    uint32_t first = 0;          // index of the first packet
+    uint32_t n = 0;              // packets in the group
+    uint32_t mss = 0;            // payload bytes of the first
+    uint32_t hdrs = 0;           // IP + TCP header bytes
+    uint32_t bytes = 0;          // IP packet length so far
+    uint32_t next_seq = 0;
+    bool open = false;           // more segments may join
+    bool psh = false;
+    std::array<uint8_t, kMaxSegments> members{};
+    std::array<std::byte, kMaxHead> head{};
+  };
+  bool Candidate(Bytes p, uint32_t* hdrs, uint32_t* payload) const;
+  bool Joins(const Group& g, Bytes first, Bytes p, uint32_t hdrs, uint32_t payload) const;
+  void Finish(Group& g, std::span<const Bytes> pkts);
+
+  std::array<Group, kMaxBatch> groups_{};
+  size_t n_groups_ = 0;
+  std::array<Bytes, 2 * kMaxBatch> pieces_{};
+  std::array<uint16_t, kMaxBatch + 1> write_start_{};  // into pieces_
+  size_t n_writes_ = 0;
+  uint64_t coalesced_writes_ = 0, coalesced_segments_ = 0, bad_checksums_ = 0;
+};
 
 }  // namespace ipsec::ike

@@ -4,6 +4,7 @@
 #include <linux/if.h>
 #include <linux/if_tun.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -151,69 +152,154 @@ class IkeDaemon::UdpTransport final : public Transport {
   IkeDaemon& d_;
 };
 
-// Completed card bursts: ESP datagrams leave with one sendmmsg per address family, inner packets
-// go to the TUN device (one write each: TUN has no batched write).
+// Completed card bursts: ESP datagrams leave with one sendmmsg per address family; consecutive
+// datagrams to one peer of one size (the last may be shorter), as a TSO piece cut into segments
+// makes them, go as one UDP GSO message (UDP_SEGMENT), which the kernel sends through its stack as
+// one buffer. Inner packets go to the TUN device, TCP segments of a flow coalesced into one write
+// (TunCoalescer) when the device takes virtio-net headers.
 class IkeDaemon::CardSink final : public CardDataPlane::Sink {
  public:
+  static constexpr size_t kMaxBurst = runtime::RuntimeQueue::kMaxBurst;
+  static constexpr size_t kMaxGsoSegments = 64;   // the kernel's UDP_MAX_SEGMENTS on older kernels
+  static constexpr size_t kMaxGsoBytes = 65000;   // under 65535 - IPv6/UDP headers
   explicit CardSink(IkeDaemon& d) : d_(d) {}
+  bool gso = true;  // cleared for good when the kernel refuses UDP_SEGMENT
+
   void SendEsp(std::span<const EspDatagram> batch) override {
     for (bool v6 : {false, true}) {
       int fd = -1;
       for (auto& s : d_.sockets_) {
         if (s.port == d_.options_.natt_port && s.v6 == v6) fd = s.sock->native_handle();
       }
-      unsigned n = 0;
-      for (const EspDatagram& e : batch) {
+      size_t n = 0;  // datagrams of this family, their iovecs in iov_
+      unsigned m = 0;  // messages
+      for (size_t i = 0; i < batch.size(); ++i) {
+        const EspDatagram& e = batch[i];
         if (e.to.addr.v6 != v6) continue;
         if (fd < 0) {
           ++send_errors;
           continue;
         }
-        socklen_t len = ToSockaddr(e.to, &addrs_[n]);
         iov_[n] = iovec{const_cast<std::byte*>(e.payload.data()), e.payload.size()};
-        msgs_[n] = mmsghdr{};
-        msgs_[n].msg_hdr.msg_name = &addrs_[n];
-        msgs_[n].msg_hdr.msg_namelen = len;
-        msgs_[n].msg_hdr.msg_iov = &iov_[n];
-        msgs_[n].msg_hdr.msg_iovlen = 1;
+        // Joins the previous message as one more GSO segment?
+        if (gso && m > 0 && seg_n_[m - 1] < kMaxGsoSegments && seg_open_[m - 1] &&
+            e.payload.size() <= seg_size_[m - 1] && seg_bytes_[m - 1] + e.payload.size() <= kMaxGsoBytes &&
+            e.to == *seg_to_[m - 1]) {
+          ++seg_n_[m - 1];
+          seg_bytes_[m - 1] += e.payload.size();
+          if (e.payload.size() < seg_size_[m - 1]) seg_open_[m - 1] = false;  // a shorter one ends it
+          ++n;
+          continue;
+        }
+        first_iov_[m] = n;
+        seg_n_[m] = 1;
+        seg_size_[m] = e.payload.size();
+        seg_bytes_[m] = e.payload.size();
+        seg_open_[m] = true;
+        seg_to_[m] = &e.to;
+        ++m;
         ++n;
       }
+      for (unsigned k = 0; k < m; ++k) {
+        socklen_t len = ToSockaddr(*seg_to_[k], &addrs_[k]);
+        msgs_[k] = mmsghdr{};
+        msgs_[k].msg_hdr.msg_name = &addrs_[k];
+        msgs_[k].msg_hdr.msg_namelen = len;
+        msgs_[k].msg_hdr.msg_iov = &iov_[first_iov_[k]];
+        msgs_[k].msg_hdr.msg_iovlen = seg_n_[k];
+        if (seg_n_[k] > 1) {
+          msgs_[k].msg_hdr.msg_control = ctl_[k].b;
+          msgs_[k].msg_hdr.msg_controllen = CMSG_SPACE(sizeof(uint16_t));
+          cmsghdr* c = CMSG_FIRSTHDR(&msgs_[k].msg_hdr);
+          c->cmsg_level = SOL_UDP;
+          c->cmsg_type = UDP_SEGMENT;
+          c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+          const uint16_t size = static_cast<uint16_t>(seg_size_[k]);
+          std::memcpy(CMSG_DATA(c), &size, sizeof size);
+        }
+      }
       unsigned sent = 0;
-      while (sent < n) {
-        int r = ::sendmmsg(fd, msgs_.data() + sent, n - sent, 0);
+      while (sent < m) {
+        int r = ::sendmmsg(fd, msgs_.data() + sent, m - sent, 0);
         if (r <= 0) {
           if (r < 0 && errno == EINTR) continue;
+          if (r < 0 && (errno == EIO || errno == EINVAL || errno == ENOPROTOOPT) && seg_n_[sent] > 1 && gso) {
+            // No UDP GSO here (old kernel, a device without checksum offload): off for good, and
+            // this message goes out one datagram at a time.
+            gso = false;
+            SendOneByOne(fd, msgs_[sent]);
+            ++sent;
+            continue;
+          }
           // EAGAIN (socket buffer full) or a hard error: count the rest and go on.
-          send_errors += n - sent;
+          for (unsigned k = sent; k < m; ++k) send_errors += seg_n_[k];
           break;
+        }
+        for (int k = 0; k < r; ++k) {
+          datagrams_sent += seg_n_[sent + k];
+          gso_messages += seg_n_[sent + k] > 1;
         }
         sent += static_cast<unsigned>(r);
         ++sendmmsg_calls;
       }
-      datagrams_sent += sent;
     }
   }
+
   void DeliverTun(std::span<const Bytes> batch) override {
     if (!d_.tun_) return;
-    static constexpr std::byte kNoOffload[VnetHdr::kBytes] = {};
-    for (Bytes b : batch) {
-      ssize_t r;
-      if (d_.tun_vnet_) {
-        iovec v[2] = {{const_cast<std::byte*>(kNoOffload), VnetHdr::kBytes}, {const_cast<std::byte*>(b.data()), b.size()}};
-        r = ::writev(d_.tun_->native_handle(), v, 2);
-      } else {
-        r = ::write(d_.tun_->native_handle(), b.data(), b.size());
+    const int fd = d_.tun_->native_handle();
+    if (!d_.tun_vnet_) {
+      for (Bytes b : batch) {
+        if (::write(fd, b.data(), b.size()) < 0) ++tun_write_errors;
       }
-      if (r < 0) ++tun_write_errors;
+      return;
+    }
+    for (size_t off = 0; off < batch.size(); off += TunCoalescer::kMaxBatch) {
+      const auto part = batch.subspan(off, std::min(batch.size() - off, TunCoalescer::kMaxBatch));
+      const size_t writes = coalescer_.Plan(part);
+      for (size_t w = 0; w < writes; ++w) {
+        const std::span<const Bytes> pieces = coalescer_.Write(w);
+        for (size_t k = 0; k < pieces.size(); ++k) {
+          tun_iov_[k] = iovec{const_cast<std::byte*>(pieces[k].data()), pieces[k].size()};
+        }
+        if (::writev(fd, tun_iov_.data(), static_cast<int>(pieces.size())) < 0) ++tun_write_errors;
+        ++tun_writes;
+      }
     }
   }
-  uint64_t send_errors = 0, sendmmsg_calls = 0, datagrams_sent = 0, tun_write_errors = 0;
+  const TunCoalescer& coalescer() const { return coalescer_; }
+  uint64_t send_errors = 0, sendmmsg_calls = 0, datagrams_sent = 0, gso_messages = 0, tun_write_errors = 0,
+           tun_writes = 0;
 
  private:
+  void SendOneByOne(int fd, const mmsghdr& m) {
+    for (size_t i = 0; i < m.msg_hdr.msg_iovlen; ++i) {
+      msghdr h{};
+      h.msg_name = m.msg_hdr.msg_name;
+      h.msg_namelen = m.msg_hdr.msg_namelen;
+      h.msg_iov = &m.msg_hdr.msg_iov[i];
+      h.msg_iovlen = 1;
+      if (::sendmsg(fd, &h, 0) < 0) {
+        ++send_errors;
+      } else {
+        ++datagrams_sent;
+      }
+    }
+  }
+
   IkeDaemon& d_;
-  std::array<mmsghdr, runtime::RuntimeQueue::kMaxBurst> msgs_{};
-  std::array<iovec, runtime::RuntimeQueue::kMaxBurst> iov_{};
-  std::array<sockaddr_storage, runtime::RuntimeQueue::kMaxBurst> addrs_{};
+  struct Ctl {
+    alignas(cmsghdr) char b[CMSG_SPACE(sizeof(uint16_t))];
+  };
+  std::array<mmsghdr, kMaxBurst> msgs_{};
+  std::array<iovec, kMaxBurst> iov_{};
+  std::array<sockaddr_storage, kMaxBurst> addrs_{};
+  std::array<Ctl, kMaxBurst> ctl_{};
+  std::array<size_t, kMaxBurst> first_iov_{}, seg_n_{}, seg_size_{}, seg_bytes_{};
+  std::array<bool, kMaxBurst> seg_open_{};
+  std::array<const Endpoint*, kMaxBurst> seg_to_{};
+  TunCoalescer coalescer_;
+  std::array<iovec, 2 * TunCoalescer::kMaxBatch> tun_iov_{};
 };
 
 IkeDaemon::IkeDaemon(asio::io_context& io, DaemonOptions options)
@@ -337,6 +423,7 @@ Status IkeDaemon::OpenCard() {
   if (!dp.ok()) return dp.status();
   card_dp_ = std::move(*dp);
   card_sink_ = std::make_unique<CardSink>(*this);
+  card_sink_->gso = options_.udp_offload;
   Log(LogLevel::kInfo, "ESP on " + (runtime_->has_card() ? "the card (" + options_.device + ")" : std::string("the runtime's software path")));
   return OkStatus();
 }
@@ -437,6 +524,10 @@ void IkeDaemon::CardTunReadableOffload() {
 void IkeDaemon::CardUdpReadable(int index) {
   constexpr size_t kBurst = runtime::RuntimeQueue::kMaxBurst;
   Socket& s = sockets_[index];
+  if (s.gro) {
+    CardUdpReadableGro(index);
+    return;
+  }
   std::array<CardDataPlane::RxBuf, kBurst> bufs;
   std::array<CardDataPlane::Filled, kBurst> filled;
   std::array<mmsghdr, kBurst> msgs{};
@@ -501,6 +592,107 @@ void IkeDaemon::CardUdpReadable(int index) {
     if (esp > 0) card_dp_->SubmitInbound(std::span(filled).first(esp));
     Pump();
     if (got < n) break;  // drained
+  }
+  CheckWaiters();
+  ArmTimer();
+}
+
+// The NAT-T socket with UDP GRO: a read may hold several datagrams of one size back to back (the
+// last may be shorter), as many as the kernel merged (at most 64). Reads land in 64 KiB staging
+// buffers and each datagram is copied into a card buffer; a read is only posted while every
+// datagram it could hold has a free card buffer, so nothing taken from the socket is dropped for
+// want of one.
+void IkeDaemon::CardUdpReadableGro(int index) {
+  constexpr size_t kBurst = runtime::RuntimeQueue::kMaxBurst;
+  constexpr size_t kMaxPerRead = 64;
+  Socket& s = sockets_[index];
+  std::array<mmsghdr, kGroBufs> msgs{};
+  std::array<iovec, kGroBufs> iov{};
+  std::array<sockaddr_storage, kGroBufs> from{};
+  struct Ctl {
+    alignas(cmsghdr) char b[128];
+  };
+  std::array<Ctl, kGroBufs> ctl;
+  std::array<CardDataPlane::Filled, kBurst> filled;
+  size_t esp = 0;
+  auto flush = [&] {
+    if (esp > 0) card_dp_->SubmitInbound(std::span(filled).first(esp));
+    esp = 0;
+    Pump();
+  };
+  for (int round = 0; round < 4; ++round) {
+    const size_t k = std::min<size_t>(kGroBufs, card_dp_->free_buffers() / kMaxPerRead);
+    if (k == 0) {
+      card_dp_->Poll(*card_sink_);  // make room; the datagrams wait in the socket
+      break;
+    }
+    for (size_t i = 0; i < k; ++i) {
+      iov[i] = iovec{gro_staging_.data() + i * kGroBufBytes, kGroBufBytes};
+      msgs[i] = mmsghdr{};
+      msgs[i].msg_hdr.msg_name = &from[i];
+      msgs[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
+      msgs[i].msg_hdr.msg_iov = &iov[i];
+      msgs[i].msg_hdr.msg_iovlen = 1;
+      msgs[i].msg_hdr.msg_control = ctl[i].b;
+      msgs[i].msg_hdr.msg_controllen = sizeof ctl[i].b;
+    }
+    int r = ::recvmmsg(s.sock->native_handle(), msgs.data(), static_cast<unsigned>(k), MSG_DONTWAIT, nullptr);
+    const size_t got = r > 0 ? static_cast<size_t>(r) : 0;
+    for (size_t i = 0; i < got; ++i) {
+      Endpoint remote;
+      remote.addr = FromSockaddr(from[i], &remote.port);
+      Endpoint local{sa::IpAddress{}, s.port};
+      local.addr.v6 = s.v6;
+      size_t seg = 0;
+      for (cmsghdr* c = CMSG_FIRSTHDR(&msgs[i].msg_hdr); c; c = CMSG_NXTHDR(&msgs[i].msg_hdr, c)) {
+        if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+          in_pktinfo pi;
+          std::memcpy(&pi, CMSG_DATA(c), sizeof pi);
+          std::memcpy(local.addr.bytes.data(), &pi.ipi_addr, 4);
+        } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+          in6_pktinfo pi;
+          std::memcpy(&pi, CMSG_DATA(c), sizeof pi);
+          std::memcpy(local.addr.bytes.data(), &pi.ipi6_addr, 16);
+        } else if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO) {
+          int v = 0;
+          std::memcpy(&v, CMSG_DATA(c), sizeof v);
+          if (v > 0) seg = static_cast<size_t>(v);
+        }
+      }
+      const std::byte* base = gro_staging_.data() + i * kGroBufBytes;
+      const size_t len = msgs[i].msg_len;
+      if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
+        card_dp_->CountBadInput();  // cannot happen with 64 KiB buffers; never pass on a cut datagram
+        continue;
+      }
+      if (len == 0) continue;
+      if (seg == 0 || seg > len) seg = len;
+      gro_reads_ += len > seg;
+      for (size_t off = 0; off < len; off += seg) {
+        Bytes data(base + off, std::min(seg, len - off));
+        if (IsNatKeepalive(data)) continue;
+        if (HasNonEspMarker(data)) {
+          auto ike = StripNonEspMarker(data);
+          if (ike.ok()) manager_->Receive(local, remote, *ike);
+          continue;
+        }
+        CardDataPlane::RxBuf b;
+        if (card_dp_->TakeRxBuffers({&b, 1}) != 1) {
+          card_dp_->CountNoBuffer();
+          continue;
+        }
+        if (data.size() > b.capacity) {
+          card_dp_->ReturnRxBuffers({&b, 1});
+          card_dp_->CountBadInput();
+          continue;
+        }
+        std::memcpy(b.data, data.data(), data.size());
+        filled[esp++] = CardDataPlane::Filled{b.id, static_cast<uint32_t>(data.size()), remote, local};
+        if (esp == kBurst) flush();
+      }
+    }
+    flush();
+    if (got < k) break;  // drained
   }
   CheckWaiters();
   ArmTimer();
@@ -576,7 +768,22 @@ Status IkeDaemon::OpenSockets() {
         return UnavailableError("bind UDP " + std::to_string(port) + ": " + ec.message());
       }
       sock->non_blocking(true);
-      sockets_.push_back(Socket{std::move(sock), port, v6});
+      bool gro = false;
+      if (card_dp_ && port == options_.natt_port) {
+        // The ESP socket: room for bursts (4 MiB each way; the FORCE variants pass the sysctl
+        // limits when we have CAP_NET_ADMIN) and, unless turned off, UDP GRO.
+        const int bytes = 4 << 20;
+        const int fd = sock->native_handle();
+        if (::setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof bytes) != 0) {
+          ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes);
+        }
+        if (::setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &bytes, sizeof bytes) != 0) {
+          ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof bytes);
+        }
+        gro = options_.udp_offload && ::setsockopt(fd, SOL_UDP, UDP_GRO, &one, sizeof one) == 0;
+        if (gro && gro_staging_.empty()) gro_staging_.resize(kGroBufs * kGroBufBytes);
+      }
+      sockets_.push_back(Socket{std::move(sock), port, v6, gro});
     }
   }
   for (size_t i = 0; i < sockets_.size(); ++i) ArmUdp(static_cast<int>(i));
@@ -985,6 +1192,13 @@ std::string IkeDaemon::Control(std::string_view line) {
                    {"in_flight", card_dp_->in_flight()},
                    {"free_buffers", card_dp_->free_buffers()},
                    {"sendmmsg_calls", card_sink_->sendmmsg_calls},
+                   {"udp_gso_messages", card_sink_->gso_messages},
+                   {"udp_gso", card_sink_->gso},
+                   {"udp_gro_reads", gro_reads_},
+                   {"tun_writes", card_sink_->tun_writes},
+                   {"tun_gro_writes", card_sink_->coalescer().coalesced_writes()},
+                   {"tun_gro_segments", card_sink_->coalescer().coalesced_segments()},
+                   {"tun_bad_tcp_checksums", card_sink_->coalescer().bad_checksums()},
                    {"datagrams_sent", card_sink_->datagrams_sent},
                    {"esp_send_errors", card_sink_->send_errors},
                    {"tun_write_errors", card_sink_->tun_write_errors},

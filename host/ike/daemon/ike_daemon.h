@@ -39,6 +39,7 @@ struct DaemonOptions {
   uint32_t card_ring_log2 = 10;   // descriptor ring entries (log2)
   std::string metrics_file;       // Prometheus text file, rewritten every second (card data plane)
   bool tun_offload = true;        // card data plane: TUN with TSO/checksum offload (IFF_VNET_HDR)
+  bool udp_offload = true;        // card data plane: UDP GSO on send, GRO on receive (NAT-T socket)
   int tun_mtu = 1400;
   uint16_t ike_port = 500;
   uint16_t natt_port = 4500;
@@ -81,6 +82,7 @@ class IkeDaemon {
   void CardTunReadable();
   void CardTunReadableOffload();
   void CardUdpReadable(int index);
+  void CardUdpReadableGro(int index);
   void Pump();
   void ArmService();
   void WriteMetrics();
@@ -113,6 +115,9 @@ class IkeDaemon {
   bool tun_vnet_ = false;                 // TUN packets carry a virtio-net header
   std::vector<std::byte> tun_staging_;    // one TSO piece
   uint64_t tun_super_reads_ = 0, tun_offload_drops_ = 0;
+  static constexpr size_t kGroBufs = 8, kGroBufBytes = 65536;
+  std::vector<std::byte> gro_staging_;    // UDP GRO reads: kGroBufs of kGroBufBytes
+  uint64_t gro_reads_ = 0;                // reads that held more than one datagram
   uint32_t service_ticks_ = 0;
   std::unique_ptr<ConfigCredentials> credentials_;
   std::unique_ptr<IkeContext> ctx_;
@@ -122,6 +127,7 @@ class IkeDaemon {
     std::unique_ptr<boost::asio::ip::udp::socket> sock;
     uint16_t port = 0;
     bool v6 = false;
+    bool gro = false;  // UDP_GRO on: a datagram read may be several of one size (the card data path)
   };
   std::vector<Socket> sockets_;
   std::unique_ptr<boost::asio::posix::stream_descriptor> tun_;

@@ -23,9 +23,12 @@ void Usage() {
                "                  [--retransmit-base <1.8>] [--retransmit-tries <5>]\n"
                "                  [--device sim|soft|xrt:<bdf>|none] [--card-buffers <1024>]\n"
                "                  [--card-ring-log2 <10>] [--metrics-file <path>] [--no-tun-offload]\n"
+               "                  [--no-udp-offload]\n"
                "  --device: ESP through the runtime on that card (sim: the Verilator card; soft: the\n"
                "  software model of the card; none: the runtime's software path); without it the\n"
-               "  daemon's own software data plane.\n");
+               "  daemon's own software data plane.\n"
+               "  --no-tun-offload, --no-udp-offload: with --device, one packet per TUN read and\n"
+               "  write (no TSO/GRO on the TUN device), one datagram per UDP message (no GSO/GRO).\n");
 }
 }  // namespace
 
@@ -50,6 +53,7 @@ int main(int argc, char** argv) {
     else if (a == "--card-ring-log2") o.card_ring_log2 = static_cast<uint32_t>(std::stoul(next()));
     else if (a == "--metrics-file") o.metrics_file = next();
     else if (a == "--no-tun-offload") o.tun_offload = false;
+    else if (a == "--no-udp-offload") o.udp_offload = false;
     else if (a == "--ike-port") o.ike_port = static_cast<uint16_t>(std::stoi(next()));
     else if (a == "--natt-port") o.natt_port = static_cast<uint16_t>(std::stoi(next()));
     else if (a == "--cookie-threshold") o.manager.cookie_threshold = std::stoul(next());
