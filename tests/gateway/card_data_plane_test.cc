@@ -55,6 +55,7 @@ Endpoint Ep(const char* addr) { return Endpoint{*sa::IpAddress::Parse(addr), 450
 
 struct Captured {
   std::vector<std::pair<Buf, Endpoint>> esp;
+  std::vector<uint8_t> esp_tos;
   std::vector<Buf> tun;
 };
 
@@ -62,7 +63,10 @@ class CaptureSink final : public CardDataPlane::Sink {
  public:
   explicit CaptureSink(Captured* c) : c_(c) {}
   void SendEsp(std::span<const EspDatagram> batch) override {
-    for (const EspDatagram& e : batch) c_->esp.emplace_back(Buf(e.payload.begin(), e.payload.end()), e.to);
+    for (const EspDatagram& e : batch) {
+      c_->esp.emplace_back(Buf(e.payload.begin(), e.payload.end()), e.to);
+      c_->esp_tos.push_back(e.tos);
+    }
   }
   void DeliverTun(std::span<const Bytes> batch) override {
     for (Bytes b : batch) c_->tun.emplace_back(b.begin(), b.end());
@@ -120,7 +124,7 @@ struct Gateway {
     }
   }
   // Datagrams (UDP payloads) received from `from`.
-  void FromNet(const std::vector<Buf>& datagrams, const Endpoint& from) {
+  void FromNet(const std::vector<Buf>& datagrams, const Endpoint& from, uint8_t tos = 0) {
     size_t i = 0;
     while (i < datagrams.size()) {
       std::array<CardDataPlane::RxBuf, 32> bufs;
@@ -129,7 +133,7 @@ struct Gateway {
       std::array<CardDataPlane::Filled, 32> f;
       for (size_t k = 0; k < n; ++k, ++i) {
         std::memcpy(bufs[k].data, datagrams[i].data(), datagrams[i].size());
-        f[k] = {bufs[k].id, static_cast<uint32_t>(datagrams[i].size()), from, self};
+        f[k] = {bufs[k].id, static_cast<uint32_t>(datagrams[i].size()), from, self, tos};
       }
       dp->SubmitInbound(std::span(f).first(n));
       Drain();
@@ -209,6 +213,7 @@ class CardDataPlaneTest : public ::testing::TestWithParam<std::string> {
       v.push_back(std::move(d));
     }
     g.out.esp.clear();
+    g.out.esp_tos.clear();
     return v;
   }
 
@@ -297,6 +302,61 @@ TEST_P(CardDataPlaneTest, RekeySwitchesWithNoPacketLostOrDuplicated) {
   EXPECT_TRUE(a_.out.esp.empty());
   EXPECT_EQ(a_.dp->counters().no_policy, 5u);
   EXPECT_EQ(a_.dp->size(), 0u);
+}
+
+TEST_P(CardDataPlaneTest, NatMappingChangeMovesTheSasWithTheirSequenceNumbers) {
+  auto [ia, ib] = InstallChild(400);
+  const std::vector<Buf> p1 = Packets(20, 50);
+  a_.FromTun(p1);
+  const std::vector<Buf> esp1 = TakeEsp(a_, b_.self);
+  b_.FromNet(esp1, a_.self);
+  ASSERT_EQ(b_.out.tun, p1);
+  // B's NAT mapping changes (RFC 7296 §2.23): IKE on A now sees B at 198.18.0.9:31000.
+  const Endpoint moved{*sa::IpAddress::Parse("198.18.0.9"), 31000};
+  ia.remote = moved;
+  a_.dp->UpdateEndpoints(ia);
+  const std::vector<Buf> p2 = Packets(20, 60);
+  a_.FromTun(p2);
+  const std::vector<Buf> esp2 = TakeEsp(a_, moved);  // every datagram to the new endpoint
+  ASSERT_EQ(esp2.size(), p2.size());
+  EXPECT_EQ(LoadU32Be(esp2.front().data() + 4), LoadU32Be(esp1.back().data() + 4) + 1)
+      << "the sequence numbers carry on";
+  b_.out.tun.clear();
+  b_.FromNet(esp2, a_.self);
+  EXPECT_EQ(b_.out.tun, p2);
+  // B's traffic now arrives from the new mapping and is accepted.
+  std::vector<Buf> back;
+  for (size_t i = 0; i < 10; ++i) {
+    Buf p = MakePacket({.payload_len = 30 + i, .seed = static_cast<uint32_t>(700 + i)});
+    std::byte tmp[4];
+    std::memcpy(tmp, &p[12], 4);
+    std::memcpy(&p[12], &p[16], 4);
+    std::memcpy(&p[16], tmp, 4);
+    back.push_back(p);
+  }
+  b_.FromTun(back);
+  a_.FromNet(TakeEsp(b_, a_.self), moved);
+  EXPECT_EQ(a_.out.tun, back);
+  EXPECT_EQ(a_.dp->counters().dropped, 0u);
+  EXPECT_EQ(a_.dp->free_buffers(), 256u);
+}
+
+TEST_P(CardDataPlaneTest, OuterDscpAndEcnCrossTheSocket) {
+  // Outbound: the card copies the inner DSCP and ECN to the outer header (RFC 4301 §5.1.2.1,
+  // RFC 6040 normal mode); the socket must send them, so the datagram carries that byte.
+  InstallChild(500);
+  const uint8_t inner_tos = (10 << 2) | 2;  // AF11, ECT(0)
+  const Buf inner = MakePacket({.payload_len = 200, .tos = inner_tos, .seed = 5});
+  a_.FromTun({inner});
+  ASSERT_EQ(a_.out.esp_tos.size(), 1u);
+  EXPECT_EQ(a_.out.esp_tos[0], inner_tos);
+  const std::vector<Buf> esp = TakeEsp(a_, b_.self);
+  // Inbound: congestion marked on the way (outer CE): the inner packet arrives CE (RFC 6040 §4.2).
+  b_.FromNet(esp, a_.self, (10 << 2) | 3);
+  ASSERT_EQ(b_.out.tun.size(), 1u);
+  EXPECT_EQ(std::to_integer<uint8_t>(b_.out.tun[0][1]) & 3, 3) << "CE";
+  EXPECT_EQ(std::to_integer<uint8_t>(b_.out.tun[0][1]) >> 2, 10) << "the inner DSCP is kept";
+  EXPECT_TRUE(ip::Ipv4ChecksumOk(b_.out.tun[0].data(), 20));
 }
 
 TEST_P(CardDataPlaneTest, InboundPacketsOutsideTheSelectorsAreDropped) {

@@ -544,6 +544,34 @@ TEST_F(IkeSaTest, ForcedEncapFloatsToNatTPort) {
   ExpectMirrored(moon, sun);
 }
 
+TEST_F(IkeSaTest, NatMappingChangeMovesTheIkeSaAndItsChildren) {
+  // RFC 7296 §2.23: with NAT, an authenticated message from a new address or port moves the IKE
+  // SA and its CHILD_SAs there; a replayed one does not.
+  moon_cfg.force_encap = true;
+  Apply();
+  IkeSa* sa = Connect();
+  ASSERT_NE(sa, nullptr);
+  ASSERT_EQ(moon.data_plane.sas.size(), 1u);
+  Only(sun)->SendDpd();
+  ASSERT_EQ(sun.transport.sent.size(), 1u);
+  const Datagram d = sun.transport.sent.front();
+  sun.transport.sent.pop_front();
+  Endpoint moved = d.from;
+  moved.port = 31000;
+  moon.manager.Receive(d.to, moved, d.bytes);
+  EXPECT_EQ(sa->remote(), moved);
+  ASSERT_EQ(moon.data_plane.updates.size(), 1u);
+  EXPECT_EQ(moon.data_plane.updates[0].remote, moved);
+  EXPECT_EQ(moon.data_plane.updates[0].spi_in, moon.data_plane.sas.begin()->first);
+  EXPECT_EQ(moon.data_plane.sas.begin()->second.info.remote, moved);
+  ASSERT_FALSE(moon.transport.sent.empty());
+  EXPECT_EQ(moon.transport.sent.back().to, moved) << "the reply follows the mapping";
+  // The same request again from yet another port: answered from the cache, nothing moves.
+  moon.manager.Receive(d.to, Endpoint{moved.addr, 32000}, d.bytes);
+  EXPECT_EQ(sa->remote(), moved);
+  EXPECT_EQ(moon.data_plane.updates.size(), 1u);
+}
+
 TEST_F(IkeSaTest, ResponderNarrowsTrafficSelectors) {
   sun_cfg.children[0].remote_ts = {Subnet("192.0.2.0", "192.0.2.127")};
   Apply();

@@ -61,7 +61,12 @@ class RecordingDataPlane final : public DataPlane {
   void Remove(const ChildSaInfo& info) override {
     if (sas.erase(info.spi_in)) ++removes;
   }
+  void UpdateEndpoints(const ChildSaInfo& info) override {
+    updates.push_back(info);
+    if (auto it = sas.find(info.spi_in); it != sas.end()) it->second.info = info;
+  }
   std::map<uint32_t, Installed> sas;  // by inbound SPI
+  std::vector<ChildSaInfo> updates;
   int installs = 0, removes = 0, allocated = 0, released = 0;
   bool fail_install = false;
 

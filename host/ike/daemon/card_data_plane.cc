@@ -44,7 +44,7 @@ sa::IpAddress FromBytes(const std::vector<std::byte>& b) {
 
 // The outer destination the card wrote (tunnel mode, ESP in UDP): address and UDP port; and the
 // outer IP + UDP header length.
-bool OuterDestination(const PacketBuf& b, Endpoint* to, uint32_t* hdr) {
+bool OuterDestination(const PacketBuf& b, Endpoint* to, uint8_t* tos, uint32_t* hdr) {
   if (b.length < 28) return false;
   const std::byte* p = b.data();
   const unsigned version = std::to_integer<unsigned>(p[0]) >> 4;
@@ -54,11 +54,13 @@ bool OuterDestination(const PacketBuf& b, Endpoint* to, uint32_t* hdr) {
     if (ip_len < 20 || std::to_integer<uint8_t>(p[9]) != 17) return false;
     to->addr = sa::IpAddress{};
     std::memcpy(to->addr.bytes.data(), p + 16, 4);
+    *tos = std::to_integer<uint8_t>(p[1]);
   } else if (version == 6) {
     ip_len = 40;
     if (std::to_integer<uint8_t>(p[6]) != 17) return false;
     to->addr = sa::IpAddress{.v6 = true, .bytes = {}};
     std::memcpy(to->addr.bytes.data(), p + 24, 16);
+    *tos = static_cast<uint8_t>(((std::to_integer<unsigned>(p[0]) & 0xf) << 4) | (std::to_integer<unsigned>(p[1]) >> 4));
   } else {
     return false;
   }
@@ -300,6 +302,27 @@ void CardDataPlane::Remove(const ChildSaInfo& info) {
   children_.erase(it);
 }
 
+void CardDataPlane::UpdateEndpoints(const ChildSaInfo& info) {
+  auto it = children_.find(info.spi_in);
+  if (it == children_.end()) return;
+  Child& c = it->second;
+  const auto [out, in] = ChildSaConfigs(info);
+  auto apply = [&](runtime::SaHandle sa, const sa::SaConfig& cfg, const char* dir) {
+    if (sa == runtime::kNoSa) return;
+    const Status st = rt_.UpdateEndpoints(sa, runtime::EndpointUpdate{cfg.tunnel_src, cfg.tunnel_dst, cfg.udp_encap});
+    // NotFound: a rekey already switched this outbound SA out and it was deleted.
+    if (!st.ok() && st.code() != StatusCode::kNotFound && options_.log) {
+      options_.log(std::string("child ") + info.child + " SPI " + std::to_string(cfg.spi) + " (" + dir +
+                   "): endpoint update failed: " + st.message());
+    }
+  };
+  apply(c.out, out, "out");
+  apply(c.in, in, "in");
+  c.info.local = info.local;
+  c.info.remote = info.remote;
+  if (options_.log) options_.log("child " + info.child + ": endpoints now " + info.local.ToString() + " <-> " + info.remote.ToString());
+}
+
 ChildSaCounters CardDataPlane::Counters(const ChildSaInfo& info) const {
   auto it = children_.find(info.spi_in);
   if (it == children_.end()) return {};
@@ -380,7 +403,7 @@ void CardDataPlane::Submit(std::span<const Filled> pkts, sa::Direction dir) {
       continue;
     }
     if (dir == sa::Direction::kInbound &&
-        !PrependOuterIpUdp(b, f.from.addr, f.from.port, f.local.addr, f.local.port)) {
+        !PrependOuterIpUdp(b, f.from.addr, f.from.port, f.local.addr, f.local.port, f.tos)) {
       ++counters_.bad_input;
       free_.push_back(f.id);
       continue;
@@ -427,11 +450,12 @@ void CardDataPlane::Complete(const RtCompletion& c) {
       if (id < options_.buffers && outbound_[id]) {
         Endpoint to;
         uint32_t hdr = 0;
-        if (!OuterDestination(c.buf, &to, &hdr)) {
+        uint8_t tos = 0;
+        if (!OuterDestination(c.buf, &to, &tos, &hdr)) {
           ++counters_.bad_input;
           break;
         }
-        esp_out_[esp_n_++] = EspDatagram{Bytes(c.buf.data() + hdr, c.buf.length - hdr), to};
+        esp_out_[esp_n_++] = EspDatagram{Bytes(c.buf.data() + hdr, c.buf.length - hdr), to, tos};
         ++counters_.encrypted;
       } else {
         if (!InboundAllowed(c.sa, c.buf.span())) {

@@ -19,9 +19,10 @@
 // deletes the old child. The tunnel and its rules go when its last child goes.
 //
 // Outbound ESP leaves through the socket, so the outer IP and UDP headers the card built are
-// stripped after reading the destination from them; inbound, the socket's addresses become an
-// outer IP and UDP header again in the buffer's headroom, so that the card sees the datagram as it
-// was on the wire. After decapsulation the inner packet must match the child's selectors
+// stripped after reading the destination and the DSCP/ECN byte from them (the socket sets that
+// byte per message); inbound, the socket's addresses and the received DSCP/ECN become an outer IP
+// and UDP header again in the buffer's headroom, so that the card sees the datagram as it was on
+// the wire and combines ECN as RFC 6040 says. After decapsulation the inner packet must match the child's selectors
 // (RFC 4301 §5.2 step 4), else it is dropped and counted.
 //
 // Thread safety: none; the daemon's one event loop calls everything, including Runtime::Service.
@@ -67,6 +68,7 @@ struct CardDataPathCounters {
 struct EspDatagram {
   Bytes payload;
   Endpoint to;
+  uint8_t tos = 0;  // the outer header's DSCP and ECN as the card set them (RFC 4301, RFC 6040)
 };
 
 class CardDataPlane final : public DataPlane {
@@ -102,6 +104,7 @@ class CardDataPlane final : public DataPlane {
     uint32_t id = 0;
     uint32_t length = 0;
     Endpoint from, local;  // inbound only: the datagram's source and the address it arrived on
+    uint8_t tos = 0;       // inbound only: its outer DSCP and ECN (IP_RECVTOS / IPV6_RECVTCLASS)
   };
 
   static StatusOr<std::unique_ptr<CardDataPlane>> Create(runtime::Runtime& rt, Options options);
@@ -113,6 +116,9 @@ class CardDataPlane final : public DataPlane {
   Status Install(const ChildSaInfo& info, sa::KeyMaterial inbound, sa::KeyMaterial outbound) override;
   void Remove(const ChildSaInfo& info) override;
   ChildSaCounters Counters(const ChildSaInfo& info) const override;
+  // NAT mapping change: both SAs rewritten through Runtime::UpdateEndpoints (the card's outbound SA
+  // drains and carries its sequence number over), so the outer headers go to the new endpoint.
+  void UpdateEndpoints(const ChildSaInfo& info) override;
 
   // ---- Data path ----
   // Up to out.size() free buffers; the number lent.

@@ -166,7 +166,7 @@ std::pair<sa::SaConfig, sa::SaConfig> ChildSaConfigs(const ChildSaInfo& info) {
 }
 
 bool PrependOuterIpUdp(PacketBuf& pkt, const sa::IpAddress& src, uint16_t sport, const sa::IpAddress& dst,
-                       uint16_t dport) {
+                       uint16_t dport, uint8_t tos) {
   const bool v6 = src.v6;
   const uint32_t ip_len = v6 ? 40 : 20;
   const uint32_t payload = pkt.length;
@@ -179,7 +179,8 @@ bool PrependOuterIpUdp(PacketBuf& pkt, const sa::IpAddress& src, uint16_t sport,
   StoreU16Be(udp + 2, dport);
   StoreU16Be(udp + 4, static_cast<uint16_t>(payload + 8));
   if (v6) {
-    h[0] = std::byte{0x60};
+    h[0] = std::byte(0x60 | (tos >> 4));
+    h[1] = std::byte((tos & 0x0f) << 4);
     StoreU16Be(h + 4, static_cast<uint16_t>(payload + 8));
     h[6] = std::byte{17};
     h[7] = std::byte{64};
@@ -187,6 +188,7 @@ bool PrependOuterIpUdp(PacketBuf& pkt, const sa::IpAddress& src, uint16_t sport,
     std::memcpy(h + 24, dst.bytes.data(), 16);
   } else {
     h[0] = std::byte{0x45};
+    h[1] = std::byte{tos};
     StoreU16Be(h + 2, static_cast<uint16_t>(payload + 28));
     h[8] = std::byte{64};
     h[9] = std::byte{17};

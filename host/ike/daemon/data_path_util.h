@@ -40,10 +40,11 @@ bool Covers(const std::vector<TrafficSelector>& tss, Bytes addr, uint8_t proto, 
 std::pair<sa::SaConfig, sa::SaConfig> ChildSaConfigs(const ChildSaInfo& info);
 
 // Prepends an outer IPv4 (with its checksum) or IPv6 header and a UDP header (checksum 0, as
-// RFC 3948 allows) from `src`:`sport` to `dst`:`dport` in front of the `pkt.length` payload bytes.
+// RFC 3948 allows) from `src`:`sport` to `dst`:`dport` in front of the `pkt.length` payload bytes,
+// with `tos` as the IPv4 TOS / IPv6 traffic class (DSCP and ECN as received).
 // False (nothing changed) when the headroom is short or the datagram would exceed 65535 bytes.
 bool PrependOuterIpUdp(PacketBuf& pkt, const sa::IpAddress& src, uint16_t sport, const sa::IpAddress& dst,
-                       uint16_t dport);
+                       uint16_t dport, uint8_t tos = 0);
 
 // The virtio-net header a TUN device opened with IFF_VNET_HDR puts in front of every packet
 // (linux/virtio_net.h, native byte order): with TUNSETOFFLOAD the kernel hands over TCP packets of

@@ -184,7 +184,7 @@ class IkeDaemon::CardSink final : public CardDataPlane::Sink {
         // Joins the previous message as one more GSO segment?
         if (gso && m > 0 && seg_n_[m - 1] < kMaxGsoSegments && seg_open_[m - 1] &&
             e.payload.size() <= seg_size_[m - 1] && seg_bytes_[m - 1] + e.payload.size() <= kMaxGsoBytes &&
-            e.to == *seg_to_[m - 1]) {
+            e.tos == seg_tos_[m - 1] && e.to == *seg_to_[m - 1]) {
           ++seg_n_[m - 1];
           seg_bytes_[m - 1] += e.payload.size();
           if (e.payload.size() < seg_size_[m - 1]) seg_open_[m - 1] = false;  // a shorter one ends it
@@ -197,6 +197,7 @@ class IkeDaemon::CardSink final : public CardDataPlane::Sink {
         seg_bytes_[m] = e.payload.size();
         seg_open_[m] = true;
         seg_to_[m] = &e.to;
+        seg_tos_[m] = e.tos;
         ++m;
         ++n;
       }
@@ -207,15 +208,30 @@ class IkeDaemon::CardSink final : public CardDataPlane::Sink {
         msgs_[k].msg_hdr.msg_namelen = len;
         msgs_[k].msg_hdr.msg_iov = &iov_[first_iov_[k]];
         msgs_[k].msg_hdr.msg_iovlen = seg_n_[k];
-        if (seg_n_[k] > 1) {
+        // Control messages: the GSO segment size, and the outer DSCP/ECN byte the card chose
+        // (the socket builds the outer header, so it must carry them).
+        size_t ctl_len = 0;
+        if (seg_n_[k] > 1) ctl_len += CMSG_SPACE(sizeof(uint16_t));
+        if (seg_tos_[k] != 0) ctl_len += CMSG_SPACE(sizeof(int));
+        if (ctl_len > 0) {
           msgs_[k].msg_hdr.msg_control = ctl_[k].b;
-          msgs_[k].msg_hdr.msg_controllen = CMSG_SPACE(sizeof(uint16_t));
+          msgs_[k].msg_hdr.msg_controllen = ctl_len;
           cmsghdr* c = CMSG_FIRSTHDR(&msgs_[k].msg_hdr);
-          c->cmsg_level = SOL_UDP;
-          c->cmsg_type = UDP_SEGMENT;
-          c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
-          const uint16_t size = static_cast<uint16_t>(seg_size_[k]);
-          std::memcpy(CMSG_DATA(c), &size, sizeof size);
+          if (seg_n_[k] > 1) {
+            c->cmsg_level = SOL_UDP;
+            c->cmsg_type = UDP_SEGMENT;
+            c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+            const uint16_t size = static_cast<uint16_t>(seg_size_[k]);
+            std::memcpy(CMSG_DATA(c), &size, sizeof size);
+            c = CMSG_NXTHDR(&msgs_[k].msg_hdr, c);
+          }
+          if (seg_tos_[k] != 0) {
+            c->cmsg_level = v6 ? IPPROTO_IPV6 : IPPROTO_IP;
+            c->cmsg_type = v6 ? IPV6_TCLASS : IP_TOS;
+            c->cmsg_len = CMSG_LEN(sizeof(int));
+            const int tos = seg_tos_[k];
+            std::memcpy(CMSG_DATA(c), &tos, sizeof tos);
+          }
         }
       }
       unsigned sent = 0;
@@ -279,6 +295,13 @@ class IkeDaemon::CardSink final : public CardDataPlane::Sink {
       h.msg_namelen = m.msg_hdr.msg_namelen;
       h.msg_iov = &m.msg_hdr.msg_iov[i];
       h.msg_iovlen = 1;
+      alignas(cmsghdr) char ctl[CMSG_SPACE(sizeof(int))];
+      for (cmsghdr* c = CMSG_FIRSTHDR(&m.msg_hdr); c; c = CMSG_NXTHDR(const_cast<msghdr*>(&m.msg_hdr), c)) {
+        if (c->cmsg_level == SOL_UDP) continue;  // the DSCP/ECN byte only
+        std::memcpy(ctl, c, CMSG_SPACE(sizeof(int)));
+        h.msg_control = ctl;
+        h.msg_controllen = sizeof ctl;
+      }
       if (::sendmsg(fd, &h, 0) < 0) {
         ++send_errors;
       } else {
@@ -289,7 +312,7 @@ class IkeDaemon::CardSink final : public CardDataPlane::Sink {
 
   IkeDaemon& d_;
   struct Ctl {
-    alignas(cmsghdr) char b[CMSG_SPACE(sizeof(uint16_t))];
+    alignas(cmsghdr) char b[CMSG_SPACE(sizeof(uint16_t)) + CMSG_SPACE(sizeof(int))];
   };
   std::array<mmsghdr, kMaxBurst> msgs_{};
   std::array<iovec, kMaxBurst> iov_{};
@@ -297,6 +320,7 @@ class IkeDaemon::CardSink final : public CardDataPlane::Sink {
   std::array<Ctl, kMaxBurst> ctl_{};
   std::array<size_t, kMaxBurst> first_iov_{}, seg_n_{}, seg_size_{}, seg_bytes_{};
   std::array<bool, kMaxBurst> seg_open_{};
+  std::array<uint8_t, kMaxBurst> seg_tos_{};
   std::array<const Endpoint*, kMaxBurst> seg_to_{};
   TunCoalescer coalescer_;
   std::array<iovec, 2 * TunCoalescer::kMaxBatch> tun_iov_{};
@@ -563,6 +587,7 @@ void IkeDaemon::CardUdpReadable(int index) {
       remote.addr = FromSockaddr(from[i], &remote.port);
       Endpoint local{sa::IpAddress{}, s.port};
       local.addr.v6 = s.v6;
+      uint8_t tos = 0;
       for (cmsghdr* c = CMSG_FIRSTHDR(&msgs[i].msg_hdr); c; c = CMSG_NXTHDR(&msgs[i].msg_hdr, c)) {
         if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
           in_pktinfo pi;
@@ -572,6 +597,12 @@ void IkeDaemon::CardUdpReadable(int index) {
           in6_pktinfo pi;
           std::memcpy(&pi, CMSG_DATA(c), sizeof pi);
           std::memcpy(local.addr.bytes.data(), &pi.ipi6_addr, 16);
+        } else if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TOS) {
+          tos = *reinterpret_cast<const uint8_t*>(CMSG_DATA(c));
+        } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_TCLASS) {
+          int v = 0;
+          std::memcpy(&v, CMSG_DATA(c), sizeof v);
+          tos = static_cast<uint8_t>(v);
         }
       }
       Bytes data(bufs[i].data, msgs[i].msg_len);
@@ -585,7 +616,7 @@ void IkeDaemon::CardUdpReadable(int index) {
         unused[unused_n++] = bufs[i];
         continue;
       }
-      filled[esp++] = CardDataPlane::Filled{bufs[i].id, msgs[i].msg_len, remote, local};
+      filled[esp++] = CardDataPlane::Filled{bufs[i].id, msgs[i].msg_len, remote, local, tos};
     }
     for (size_t i = got; i < n; ++i) unused[unused_n++] = bufs[i];
     card_dp_->ReturnRxBuffers(std::span(unused).first(unused_n));
@@ -643,6 +674,7 @@ void IkeDaemon::CardUdpReadableGro(int index) {
       remote.addr = FromSockaddr(from[i], &remote.port);
       Endpoint local{sa::IpAddress{}, s.port};
       local.addr.v6 = s.v6;
+      uint8_t tos = 0;
       size_t seg = 0;
       for (cmsghdr* c = CMSG_FIRSTHDR(&msgs[i].msg_hdr); c; c = CMSG_NXTHDR(&msgs[i].msg_hdr, c)) {
         if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
@@ -653,6 +685,12 @@ void IkeDaemon::CardUdpReadableGro(int index) {
           in6_pktinfo pi;
           std::memcpy(&pi, CMSG_DATA(c), sizeof pi);
           std::memcpy(local.addr.bytes.data(), &pi.ipi6_addr, 16);
+        } else if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TOS) {
+          tos = *reinterpret_cast<const uint8_t*>(CMSG_DATA(c));
+        } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_TCLASS) {
+          int v = 0;
+          std::memcpy(&v, CMSG_DATA(c), sizeof v);
+          tos = static_cast<uint8_t>(v);
         } else if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO) {
           int v = 0;
           std::memcpy(&v, CMSG_DATA(c), sizeof v);
@@ -687,7 +725,7 @@ void IkeDaemon::CardUdpReadableGro(int index) {
           continue;
         }
         std::memcpy(b.data, data.data(), data.size());
-        filled[esp++] = CardDataPlane::Filled{b.id, static_cast<uint32_t>(data.size()), remote, local};
+        filled[esp++] = CardDataPlane::Filled{b.id, static_cast<uint32_t>(data.size()), remote, local, tos};
         if (esp == kBurst) flush();
       }
     }
@@ -781,6 +819,12 @@ Status IkeDaemon::OpenSockets() {
           ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof bytes);
         }
         gro = options_.udp_offload && ::setsockopt(fd, SOL_UDP, UDP_GRO, &one, sizeof one) == 0;
+        // The outer DSCP/ECN byte of each datagram, for the card's RFC 6040 decapsulation.
+        if (v6) {
+          ::setsockopt(fd, IPPROTO_IPV6, IPV6_RECVTCLASS, &one, sizeof one);
+        } else {
+          ::setsockopt(fd, IPPROTO_IP, IP_RECVTOS, &one, sizeof one);
+        }
         if (gro && gro_staging_.empty()) gro_staging_.resize(kGroBufs * kGroBufBytes);
       }
       sockets_.push_back(Socket{std::move(sock), port, v6, gro});

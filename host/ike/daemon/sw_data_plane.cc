@@ -47,6 +47,13 @@ void SoftwareDataPlane::Remove(const ChildSaInfo& info) {
   children_.erase(it);
 }
 
+void SoftwareDataPlane::UpdateEndpoints(const ChildSaInfo& info) {
+  auto it = children_.find(info.spi_in);
+  if (it == children_.end()) return;
+  it->second.info.local = info.local;
+  it->second.info.remote = info.remote;
+}
+
 ChildSaCounters SoftwareDataPlane::Counters(const ChildSaInfo& info) const {
   auto it = children_.find(info.spi_in);
   if (it == children_.end()) return {};

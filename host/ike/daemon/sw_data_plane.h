@@ -50,6 +50,9 @@ class SoftwareDataPlane final : public DataPlane {
   Status Install(const ChildSaInfo& info, sa::KeyMaterial inbound, sa::KeyMaterial outbound) override;
   void Remove(const ChildSaInfo& info) override;
   ChildSaCounters Counters(const ChildSaInfo& info) const override;
+  // NAT mapping change: outbound datagrams go to the child's new remote endpoint (the socket builds
+  // the outer header; the SAs' own outer addresses are stripped or not checked).
+  void UpdateEndpoints(const ChildSaInfo& info) override;
 
   // One packet from the TUN device (an IP packet in `pkt`, with headroom and tailroom). On success
   // `pkt` holds the UDP payload to send and `to` the peer endpoint; false means dropped (counted).

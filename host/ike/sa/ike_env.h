@@ -115,6 +115,11 @@ class DataPlane {
   // Removes both directions (idempotent).
   virtual void Remove(const ChildSaInfo& info) = 0;
   virtual ChildSaCounters Counters(const ChildSaInfo& /*info*/) const { return {}; }
+  // The IKE SA's endpoints moved (RFC 7296 §2.23: an authenticated message arrived from the peer's
+  // new NAT mapping, or on another local address): `info` is an installed child with its new
+  // `local` and `remote`. Its SAs send to the new remote from now on, the sequence numbers and
+  // replay state carry on. Errors are the data plane's to log; IKE goes on either way.
+  virtual void UpdateEndpoints(const ChildSaInfo& /*info*/) {}
 };
 
 enum class LogLevel : uint8_t { kError, kWarning, kInfo, kDebug };

@@ -313,7 +313,7 @@ void IkeSa::Receive(const Endpoint& local, const Endpoint& remote, Bytes datagra
     if (!payloads) return;
     if (h.exchange_type != ExchangeType::kIkeSaInit) {
       last_inbound_ = Now();
-      if (remote != remote_ && nat_detected()) remote_ = remote;  // NAT mapping changed (§2.23)
+      FollowEndpoints(local, remote, false);  // NAT mapping changed (§2.23)
     } else {
       if (h.spi_r != 0) spi_r_ = h.spi_r;
       // An initiator that did not know its address learns it from the response.
@@ -345,11 +345,27 @@ void IkeSa::Receive(const Endpoint& local, const Endpoint& remote, Bytes datagra
   if (!payloads) return;
   if (h.exchange_type != ExchangeType::kIkeSaInit) {
     last_inbound_ = Now();
-    if (remote != remote_ && nat_detected()) remote_ = remote;
-    if (local != local_) local_ = local;
+    FollowEndpoints(local, remote, true);
   }
   ++counters_.requests_in;
   HandleRequest(h, datagram, std::move(*payloads));
+}
+
+void IkeSa::FollowEndpoints(const Endpoint& local, const Endpoint& remote, bool update_local) {
+  const bool remote_moved = remote != remote_ && nat_detected();
+  const bool local_moved = update_local && local != local_;
+  if (!remote_moved && !local_moved) return;
+  if (remote_moved) {
+    Log(LogLevel::kInfo, "peer moved from " + remote_.ToString() + " to " + remote.ToString() + " (NAT mapping)");
+    remote_ = remote;
+  }
+  if (local_moved) local_ = local;
+  for (ChildSa& c : children_) {
+    if (c.info.remote == remote_ && c.info.local == local_) continue;
+    c.info.remote = remote_;
+    c.info.local = local_;
+    ctx_.data_plane.UpdateEndpoints(c.info);
+  }
 }
 
 void IkeSa::HandleRequest(const IkeHeader& h, Bytes raw, std::vector<Payload> payloads) {

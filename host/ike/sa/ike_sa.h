@@ -177,6 +177,9 @@ class IkeSa {
 
   // Logging with the SA's name and ids; never pass key material.
   void Log(LogLevel level, const std::string& text) const;
+  // An authenticated message came from `remote` to `local`: with NAT, follow the peer's mapping
+  // (and, on requests, our own address), children's SAs included (§2.23).
+  void FollowEndpoints(const Endpoint& local, const Endpoint& remote, bool update_local);
   TimePoint Now() const { return ctx_.clock.Now(); }
 
   // Message layer.
