@@ -243,14 +243,18 @@ bool TunCoalescer::Joins(const Group& g, Bytes f, Bytes p, uint32_t hdrs, uint32
   if (hdrs != g.hdrs || payload > g.mss || g.n >= kMaxSegments || g.bytes + payload > 0xffff) return false;
   const size_t l4 = (std::to_integer<unsigned>(f[0]) >> 4) == 6 ? 40 : 20;
   if (l4 == 20) {
-    if (p[1] != f[1] || p[8] != f[8] || ((p[6] ^ f[6]) & std::byte{0x40}) != std::byte{0}) return false;
+    // TOS, flags (DF), TTL equal; IDs counting up from the first, as the kernel cuts them again.
+    if (p[1] != f[1] || p[8] != f[8] || p[6] != f[6]) return false;
+    if (LoadU16Be(&p[4]) != static_cast<uint16_t>(LoadU16Be(&f[4]) + g.n)) return false;
   } else {
     if (std::memcmp(p.data(), f.data(), 4) != 0 || p[7] != f[7]) return false;
   }
   const std::byte* ft = f.data() + l4;
   const std::byte* pt = p.data() + l4;
   if (LoadU32Be(pt + 4) != g.next_seq) return false;
-  if (std::memcmp(pt + 8, ft + 8, 4) != 0) return false;  // ack
+  if (std::memcmp(pt + 8, ft + 8, 4) != 0) return false;   // ack
+  if (std::memcmp(pt + 14, ft + 14, 2) != 0) return false;  // window
+  if (std::memcmp(pt + 18, ft + 18, 2) != 0) return false;  // urgent pointer (no URG flag, but kept)
   return std::memcmp(pt + 20, ft + 20, hdrs - l4 - 20) == 0;  // options
 }
 

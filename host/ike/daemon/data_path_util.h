@@ -73,10 +73,11 @@ size_t SegmentOffloaded(const VnetHdr& h, std::span<std::byte> pkt, size_t max_s
 // the kernel runs its receive path once per piece instead of once per segment (the TUN device must
 // carry virtio-net headers). The rules follow what the kernel's own GRO merges: IPv4 without
 // options or fragments, or IPv6 with TCP as the next header; equal IP fields (addresses, TOS/
-// traffic class, TTL/hop limit, DF), equal TCP ports, ack number, header length and options; each
-// segment's sequence number where the previous one ended; only ACK (and PSH, which closes the
-// group) among the flags; every segment the size of the first but the last, which may be shorter
-// and closes the group; at most 64 segments. Each segment's TCP checksum is verified before it
+// traffic class, flow label, TTL/hop limit, DF), IPv4 IDs counting up; equal TCP ports, ack
+// number, window, header length and options; each segment's sequence number where the previous
+// one ended; only ACK (and PSH, which closes the group) among the flags; every segment the size of
+// the first but the last, which may be shorter and closes the group; at most 64 segments. So the
+// kernel's segmentation of a write gives back the original segments byte for byte. Each segment's TCP checksum is verified before it
 // joins (the write tells the kernel the checksum is already good); a segment that fails, and
 // anything else, is written alone and unchanged for the kernel to judge. Flows may interleave in a
 // batch; each flow's order is kept.
