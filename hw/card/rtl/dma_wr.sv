@@ -141,8 +141,11 @@ module dma_wr #(
   assign cq_in          = {c1_addr_q[5:0], cmd_nw - 11'd1, cmd_nw != cmd_nin, cmd_endl,
                            c1_addr_q[11:6]};
 
+  // The register empties when its command goes to the generator (cmd_fire), whether or not a new
+  // one is accepted in the same cycle: with every wr_done place taken (!open_ok) the port is not
+  // ready, yet the held command still leaves, once.
   always_comb begin
-    c1_valid_d = wr_cmd_ready_o ? wr_cmd_valid_i : c1_valid_q;
+    c1_valid_d = wr_cmd_ready_o ? wr_cmd_valid_i : (c1_valid_q && !cmd_fire);
     c1_addr_d  = wr_cmd_ready_o ? wr_cmd_addr_i[AddrW-1:0] : c1_addr_q;
     c1_len_d   = wr_cmd_ready_o ? wr_cmd_len_i : c1_len_q;
     c1_low_d   = wr_cmd_ready_o ? 7'(wr_cmd_addr_i[5:0]) + 7'(wr_cmd_len_i[5:0]) : c1_low_q;
@@ -433,8 +436,17 @@ module dma_wr #(
   // Assertions
   // ---------------------------------------------------------------------------------------------
 `ifndef SYNTHESIS
+  // Each accepted command goes to the generator exactly once: c1_held_q counts commands accepted
+  // into the command register and not yet passed on (0 or 1).
+  logic [1:0] c1_held_q;
+  always_ff @(posedge clk_i) begin
+    if (rst_i) c1_held_q <= 2'd0;
+    else       c1_held_q <= c1_held_q + 2'(wr_cmd_valid_i && wr_cmd_ready_o) - 2'(cmd_fire);
+  end
   always_ff @(posedge clk_i) begin
     if (!rst_i) begin
+      assert (!(cmd_fire && c1_held_q != 2'd1))
+        else $error("dma_wr: a command went to the burst generator twice (%m)");
       assert (!(s_valid && s_ready && (s_last != (last_w || (j_q == c_nw_m1 - 11'd1 && c_extra)))))
         else $error("dma_wr: input stream's last does not match the command's len (%m)");
       assert (!(wr_cmd_valid_i && wr_cmd_ready_o && wr_cmd_len_i == 16'd0))

@@ -6,10 +6,11 @@
 //
 // Pipeline (each arrow a FIFO, so that a job's peek, SA lookup and sequence number overlap the
 // previous jobs' text in the AES-GCM core):
-//   job ─► front (issue peek rd_cmd, lk_req, seq_req; at most 2 jobs ahead of decide)
+//   job ─► front (issue peek rd_cmd, lk_req, seq_req; up to PeekAhead jobs ahead of decide, so
+//          the peeks of several jobs are in flight over the read latency)
 //        ─► decide (peek + SA + seq → status, head bytes, AES context; no write before this)
 //             ├─► brq (body rd_cmd) ─► rd arbiter ◄─ front's peeks     (rd tags route rd data)
-//             ├─► aes_gcm_core ctx      cq ─► composer: rd body + trailer ─► aes_gcm_core in
+//             ├─► ctxq ─► aes_gcm_core ctx   cq ─► composer: rd body + trailer ─► aes_gcm_core in
 //             └─► wq ─► writer: AES out → body beats (ciphertext+ICV, in place) then the head
 //                      (outer IP/UDP/ESP/IV or moved IP header + UDP/ESP/IV) ─► cfq ─► completion
 //                      (waits for wr_done, sends cnt then cpl)
@@ -29,6 +30,10 @@ module esp_outbound #(
   parameter int unsigned Lanes       = 4,     // AES blocks per cycle of the AES-GCM core: 1, 2, 4
   parameter int unsigned IdxW        = 12,    // SA index bits: log2 of the SA table slots
   parameter int unsigned MaxPktBytes = 9216,  // largest input or output packet, bytes
+  // Jobs accepted ahead of the decision stage (their peek reads, lookups and sequence requests in
+  // flight): a power of two, 2..16. Covers the host read latency (esp_outbound.md, Throughput);
+  // more helps small packets, each step costs PeekAhead lookup entries of flops (fifo_wipe).
+  parameter int unsigned PeekAhead   = 8,
   localparam int unsigned LaneBytes  = Lanes * 16,
   localparam int unsigned DataW      = Lanes * 128,
   localparam int unsigned NbW        = $clog2(LaneBytes + 1)
@@ -118,6 +123,16 @@ module esp_outbound #(
   if (MaxPktBytes < 64 || MaxPktBytes > 65535) begin : gen_bad_maxpkt
     $error("esp_outbound: MaxPktBytes must be 64..65535 (instance %m)");
   end
+  if (PeekAhead < 2 || PeekAhead > 16 || (PeekAhead & (PeekAhead - 1)) != 0) begin : gen_bad_ahead
+    $error("esp_outbound: PeekAhead must be a power of two, 2..16 (instance %m)");
+  end
+
+  localparam int unsigned FrW  = $clog2(PeekAhead + 1);   // jobs between acceptance and decide
+  // Jobs past decide (brq, cq, wq, cfq): room for the jobs whose body reads run ahead of the
+  // writer over the read latency (the context queue ctxq sets how far; see esp_outbound.md).
+  localparam int unsigned Post = 8;
+  // Read commands in flight (tag FIFO): PeekAhead peeks plus the body reads of decided jobs.
+  localparam int unsigned TagD = (PeekAhead < 8) ? 16 : 2 * PeekAhead;
 
   localparam int unsigned PeekBytes = 128;
   localparam int unsigned HeadBytes = 192;            // 3 beats: moved header <= 128 + 24
@@ -144,14 +159,15 @@ module esp_outbound #(
   endfunction
 
   // =============================================================================================
-  // Front: accept a job, issue its peek, lookup and sequence requests. At most two jobs between
-  // acceptance and decide, which sizes the peek, lookup and sequence FIFOs (no back-pressure on
-  // the responses).
+  // Front: accept a job, issue its peek, lookup and sequence requests. At most PeekAhead jobs
+  // between acceptance and decide, which sizes the job, peek, lookup and sequence FIFOs (no
+  // back-pressure on the responses). The peeks of those jobs are all in flight at once: the read
+  // stream returns them in order, between the body reads decide issues meanwhile.
   // =============================================================================================
   ipsec_card_pkg::req_desc_t jd;
   assign jd = job_desc_i;
 
-  logic [1:0]  fr_cnt_q, fr_cnt_d;
+  logic [FrW-1:0] fr_cnt_q, fr_cnt_d;
   logic        is_rd_q, is_lk_q, is_seq_q;
   logic        is_rd_d, is_lk_d, is_seq_d;
   logic [63:0] is_addr_q;
@@ -162,7 +178,7 @@ module esp_outbound #(
   logic [276:0] jq_out_data;
   logic        peek_load;  // the rd arbiter takes the pending peek
 
-  assign job_ready_o = !is_rd_q && !is_lk_q && !is_seq_q && fr_cnt_q != 2'd2 && jq_in_ready;
+  assign job_ready_o = !is_rd_q && !is_lk_q && !is_seq_q && fr_cnt_q != FrW'(PeekAhead) && jq_in_ready;
   assign job_fire    = job_valid_i && job_ready_o;
 
   assign lk_req_valid_o  = is_lk_q;
@@ -171,7 +187,7 @@ module esp_outbound #(
   assign seq_req_index_o = is_sa_q;
 
   always_comb begin
-    fr_cnt_d = fr_cnt_q + 2'(job_fire) - 2'(dec_take);
+    fr_cnt_d = fr_cnt_q + FrW'(job_fire) - FrW'(dec_take);
     is_rd_d  = job_fire ? 1'b1 : (is_rd_q && !peek_load);
     is_lk_d  = job_fire ? 1'b1 : (is_lk_q && !lk_req_ready_i);
     is_seq_d = job_fire ? 1'b1 : (is_seq_q && !seq_req_ready_i);
@@ -179,7 +195,7 @@ module esp_outbound #(
 
   always_ff @(posedge clk_i) begin
     if (rst_i) begin
-      fr_cnt_q <= 2'd0;
+      fr_cnt_q <= '0;
       is_rd_q  <= 1'b0;
       is_lk_q  <= 1'b0;
       is_seq_q <= 1'b0;
@@ -199,7 +215,7 @@ module esp_outbound #(
     end
   end
 
-  fifo_sync #(.Width(277), .Depth(2)) u_jq (
+  fifo_sync #(.Width(277), .Depth(PeekAhead)) u_jq (
     .clk_i, .rst_i,
     .in_data_i  ({job_ring_i, job_index_i, job_desc_i}),
     .in_valid_i (job_fire),
@@ -219,7 +235,7 @@ module esp_outbound #(
   assign seq_rsp_ready_o = seqq_in_ready;
 
   // Keys and H powers: a flop FIFO that zeroes an entry as it is popped (fifo_wipe).
-  fifo_wipe #(.Width(LkW), .Depth(2)) u_lkq (
+  fifo_wipe #(.Width(LkW), .Depth(PeekAhead)) u_lkq (
     .clk_i, .rst_i,
     .wipe_i     (1'b0),
     .in_data_i  ({lk_rsp_sa_valid_i, lk_rsp_hard_expired_i, lk_rsp_params_i, lk_rsp_key_i,
@@ -231,7 +247,7 @@ module esp_outbound #(
     .out_ready_i(dec_take)
   );
 
-  fifo_sync #(.Width(66), .Depth(2)) u_seqq (
+  fifo_sync #(.Width(66), .Depth(PeekAhead)) u_seqq (
     .clk_i, .rst_i,
     .in_data_i  ({seq_rsp_ok_i, seq_rsp_exhausted_i, seq_rsp_seq_i}),
     .in_valid_i (seq_rsp_valid_i),
@@ -251,7 +267,7 @@ module esp_outbound #(
   logic [15:0] rc_len_q;
   logic        tq_in_ready, tq_out_valid, tq_out_data, tq_pop;
 
-  fifo_sync #(.Width(80), .Depth(4)) u_brq (
+  fifo_sync #(.Width(80), .Depth(Post)) u_brq (
     .clk_i, .rst_i,
     .in_data_i  (brq_in_data),
     .in_valid_i (brq_in_valid),
@@ -282,7 +298,7 @@ module esp_outbound #(
   end
 
   // Tag: 1 = body read. Pushed when the command is loaded, popped with its last data beat.
-  fifo_sync #(.Width(1), .Depth(8)) u_tq (
+  fifo_sync #(.Width(1), .Depth(TagD)) u_tq (
     .clk_i, .rst_i,
     .in_data_i  (brq_out_valid),
     .in_valid_i (rc_load),
@@ -300,8 +316,8 @@ module esp_outbound #(
   assign rd_ready_o = tq_out_valid && (tq_out_data ? body_pop : pq_in_ready);
   assign tq_pop     = rd_valid_i && rd_ready_o && rd_last_i;
 
-  // Peek beats: two peeks of at most two beats each.
-  fifo_sync #(.Width(514), .Depth(4)) u_pq (
+  // Peek beats: PeekAhead peeks of at most two beats each.
+  fifo_sync #(.Width(514), .Depth(2 * PeekAhead)) u_pq (
     .clk_i, .rst_i,
     .in_data_i  ({rd_last_i, rd_err_i && rd_last_i, rd_data_i}),
     .in_valid_i (rd_valid_i && tq_out_valid && !tq_out_data),
@@ -315,7 +331,7 @@ module esp_outbound #(
   // Decide: everything that can refuse a packet, from the peek and the SA, before any write.
   // =============================================================================================
   typedef enum logic [2:0] {DIdle, DPeek, DParse, DWalk, DCalc, DEmit} dstate_e;
-  logic ctx_ready, cq_in_ready, wq_in_ready, emit_go;
+  logic ctx_ready, ctxq_in_ready, cq_in_ready, wq_in_ready, emit_go;
   dstate_e ds_q, ds_d;
 
   ipsec_card_pkg::req_desc_t d_q;
@@ -692,7 +708,7 @@ module esp_outbound #(
   end
 
   assign emit_go = ds_q == DEmit && wq_in_ready &&
-                   (!o_ok_q || (ctx_ready && cq_in_ready && (!o_body_q || brq_in_ready)));
+                   (!o_ok_q || (ctxq_in_ready && cq_in_ready && (!o_body_q || brq_in_ready)));
   assign brq_in_valid = emit_go && o_body_q;
   assign brq_in_data  = o_br_q;
 
@@ -722,17 +738,45 @@ module esp_outbound #(
   logic [DataW-1:0] aes_in_data, aes_out_data;
   logic [NbW-1:0]   aes_in_bytes, aes_out_bytes;
 
+  // Context queue: the decision issues a job's body read and its context together, but the core
+  // holds only two contexts ahead of its current packet, which would keep the body read too close
+  // to the text for the host read latency. CtxDepth more contexts wait here, in a fifo_wipe (an
+  // entry is zero once the core has taken it), so key material still lives only between the
+  // decision and the core.
+  localparam int unsigned CtxDepth = 4;
+  localparam int unsigned CtxW = 256 + 1 + DataW + 128 + 4 + 16;
+  logic            ctxq_valid;
+  logic [CtxW-1:0] ctxq_out;
+  logic [255:0]    x_key;
+  logic            x_key256;
+  logic [DataW-1:0] x_hpow;
+  logic [127:0]    x_j0;
+  logic [3:0]      x_aad_len;
+  logic [15:0]     x_text_len;
+
+  fifo_wipe #(.Width(CtxW), .Depth(CtxDepth)) u_ctxq (
+    .clk_i, .rst_i,
+    .wipe_i     (1'b0),
+    .in_data_i  ({o_key_q, o_key256_q, hpow_q[DataW-1:0], o_j0_q, o_aad_len_q, o_text_len_q}),
+    .in_valid_i (emit_go && o_ok_q),
+    .in_ready_o (ctxq_in_ready),
+    .out_data_o (ctxq_out),
+    .out_valid_o(ctxq_valid),
+    .out_ready_i(ctx_ready)
+  );
+  assign {x_key, x_key256, x_hpow, x_j0, x_aad_len, x_text_len} = ctxq_out;
+
   aes_gcm_core #(.Lanes(Lanes), .LenW(16)) u_aes (
     .clk_i, .rst_i,
-    .ctx_valid_i   (emit_go && o_ok_q),
+    .ctx_valid_i   (ctxq_valid),
     .ctx_ready_o   (ctx_ready),
-    .ctx_key_i     (o_key_q),
-    .ctx_key256_i  (o_key256_q),
-    .ctx_hpow_i    (hpow_q[DataW-1:0]),
-    .ctx_j0_i      (o_j0_q),
+    .ctx_key_i     (x_key),
+    .ctx_key256_i  (x_key256),
+    .ctx_hpow_i    (x_hpow),
+    .ctx_j0_i      (x_j0),
     .ctx_decrypt_i (1'b0),
-    .ctx_aad_len_i ({12'd0, o_aad_len_q}),
-    .ctx_text_len_i(o_text_len_q),
+    .ctx_aad_len_i ({12'd0, x_aad_len}),
+    .ctx_text_len_i(x_text_len),
     .ctx_tag_i     (128'd0),
     .in_valid_i    (aes_in_valid),
     .in_ready_o    (aes_in_ready),
@@ -762,7 +806,7 @@ module esp_outbound #(
   logic           c_err_q;
   logic           eq_in_ready, eq_out_valid, eq_out_data, eq_pop;
 
-  fifo_sync #(.Width(CqW), .Depth(4)) u_cq (
+  fifo_sync #(.Width(CqW), .Depth(Post)) u_cq (
     .clk_i, .rst_i,
     .in_data_i  (o_cq_q),
     .in_valid_i (emit_go && o_ok_q),
@@ -839,7 +883,7 @@ module esp_outbound #(
   end
 
   // Body read error flag per ok job, to the completion.
-  fifo_sync #(.Width(1), .Depth(8)) u_eq (
+  fifo_sync #(.Width(1), .Depth(2 * Post)) u_eq (
     .clk_i, .rst_i,
     .in_data_i  (c_err_q || (body_pop && rd_last_i && rd_err_i)),
     .in_valid_i (cq_pop),
@@ -856,7 +900,7 @@ module esp_outbound #(
   logic           wq_out_valid, wq_pop;
   logic [WqW-1:0] wq_out_data;
 
-  fifo_sync #(.Width(WqW), .Depth(4)) u_wq (
+  fifo_sync #(.Width(WqW), .Depth(Post)) u_wq (
     .clk_i, .rst_i,
     .in_data_i  (o_wq_q),
     .in_valid_i (emit_go),
@@ -1044,7 +1088,7 @@ module esp_outbound #(
   logic           cfq_out_valid, cfq_pop;
   logic [CfW-1:0] cfq_out_data;
 
-  fifo_sync #(.Width(CfW), .Depth(4)) u_cfq (
+  fifo_sync #(.Width(CfW), .Depth(Post)) u_cfq (
     .clk_i, .rst_i,
     .in_data_i  ({wh_ok, wh_cnt_en, wh_cnt_kind, wh_cnt_bytes, wh_ring, wh_irq, wh_rec}),
     .in_valid_i (cfq_push),
