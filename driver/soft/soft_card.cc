@@ -825,12 +825,9 @@ void SoftCard::ProcessInbound(const card::ReqDesc& d, PacketBuf& pb, card::Cpl& 
   const Bytes pkt(pb.data(), pb.length);
   // Find the SPI: plain ESP, or ESP in UDP to any port (the SA decides whether that port is
   // its own); IKE and keepalives are not ESP.
-  bool udp = false;
-  StatusOr<esp::EspLocation> loc = esp::LocateEsp(pkt, /*expect_udp=*/false);
-  if (!loc.ok() && loc.status().code() == StatusCode::kNotFound) {
-    loc = esp::LocateEsp(pkt, /*expect_udp=*/true, /*udp_port=*/0);
-    udp = true;
-  }
+  // One pass (no error status, hence no allocated message, for the usual ESP-in-UDP packet).
+  StatusOr<esp::EspLocation> loc = esp::LocateEspAny(pkt, /*udp_port=*/0);
+  const bool udp = loc.ok() && loc->udp;
   if (!loc.ok()) {
     ++unmatched_;
     c.status = loc.status().code() == StatusCode::kNotFound ? CplStatus::kNotEsp : CplStatus::kMalformed;

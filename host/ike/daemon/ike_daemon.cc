@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <ctime>
 #include <nlohmann/json.hpp>
 
@@ -523,7 +524,7 @@ void IkeDaemon::CardTunReadableOffload() {
     const VnetHdr h = VnetHdr::Read(tun_staging_.data());
     std::span<std::byte> pkt(tun_staging_.data() + VnetHdr::kBytes, static_cast<size_t>(len) - VnetHdr::kBytes);
     bool out_of_buffers = false;
-    const size_t segs = SegmentOffloaded(h, pkt, 64, [&](size_t bytes) -> std::span<std::byte> {
+    auto into_buffers = [&](size_t bytes) -> std::span<std::byte> {
       if (n == kBurst) flush();
       CardDataPlane::RxBuf b;
       if (card_dp_->TakeRxBuffers({&b, 1}) != 1) {
@@ -536,7 +537,9 @@ void IkeDaemon::CardTunReadableOffload() {
       }
       filled[n++] = CardDataPlane::Filled{b.id, static_cast<uint32_t>(bytes), {}, {}};
       return {b.data, bytes};
-    });
+    };
+    // By reference: a std::function holding a reference_wrapper allocates nothing.
+    const size_t segs = SegmentOffloaded(h, pkt, 64, std::ref(into_buffers));
     if (segs == 0 || out_of_buffers) ++tun_offload_drops_;
     tun_super_reads_ += segs > 1;
   }
