@@ -85,7 +85,10 @@ class CardDataPlane final : public DataPlane {
     std::function<void(std::string_view)> log;
   };
 
-  // Where completed packets go. Called from Poll with batches of up to RuntimeQueue::kMaxBurst;
+  // Completions gathered per Poll before the sink sees them: several ring bursts, so that a TSO
+  // piece's segments reach the sink together (one UDP GSO message, one coalesced TUN write).
+  static constexpr size_t kSinkBatch = 4 * runtime::RuntimeQueue::kMaxBurst;
+  // Where completed packets go. Called from Poll with batches of up to kSinkBatch;
   // the byte spans are valid only during the call.
   class Sink {
    public:
@@ -205,9 +208,9 @@ class CardDataPlane final : public DataPlane {
   std::vector<Retired> retired_;
   // One Poll's outputs, flushed to the sink in batches.
   std::array<runtime::RtCompletion, runtime::RuntimeQueue::kMaxBurst> cpl_{};
-  std::array<EspDatagram, runtime::RuntimeQueue::kMaxBurst> esp_out_{};
-  std::array<Bytes, runtime::RuntimeQueue::kMaxBurst> tun_out_{};
-  std::array<uint32_t, 2 * runtime::RuntimeQueue::kMaxBurst> release_{};
+  std::array<EspDatagram, kSinkBatch> esp_out_{};
+  std::array<Bytes, kSinkBatch> tun_out_{};
+  std::array<uint32_t, kSinkBatch> release_{};
   size_t esp_n_ = 0, tun_n_ = 0, release_n_ = 0;
   CardDataPathCounters counters_;
 };

@@ -83,7 +83,7 @@ size_t SegmentOffloaded(const VnetHdr& h, std::span<std::byte> pkt, size_t max_s
 // batch; each flow's order is kept.
 class TunCoalescer {
  public:
-  static constexpr size_t kMaxBatch = 64;
+  static constexpr size_t kMaxBatch = 256;  // packet indices fit in a byte
   static constexpr size_t kMaxSegments = 64;
   static constexpr size_t kMaxHead = VnetHdr::kBytes + 40 + 60;  // virtio-net + IP + TCP
 

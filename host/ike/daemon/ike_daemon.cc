@@ -160,7 +160,7 @@ class IkeDaemon::UdpTransport final : public Transport {
 // (TunCoalescer) when the device takes virtio-net headers.
 class IkeDaemon::CardSink final : public CardDataPlane::Sink {
  public:
-  static constexpr size_t kMaxBurst = runtime::RuntimeQueue::kMaxBurst;
+  static constexpr size_t kMaxBurst = CardDataPlane::kSinkBatch;
   static constexpr size_t kMaxGsoSegments = 64;   // the kernel's UDP_MAX_SEGMENTS on older kernels
   static constexpr size_t kMaxGsoBytes = 65000;   // under 65535 - IPv6/UDP headers
   explicit CardSink(IkeDaemon& d) : d_(d) {}
@@ -508,9 +508,10 @@ void IkeDaemon::CardTunReadable() {
 }
 
 // The TUN device with a virtio-net header: each read is one packet or one TSO piece of up to
-// 64 KiB, cut into wire packets straight into card buffers; bursts go to the card as they fill.
+// 64 KiB, cut into wire packets straight into card buffers; up to kSinkBatch of them go to the
+// card together (the queue takes them in ring bursts).
 void IkeDaemon::CardTunReadableOffload() {
-  constexpr size_t kBurst = runtime::RuntimeQueue::kMaxBurst;
+  constexpr size_t kBurst = CardDataPlane::kSinkBatch;
   std::array<CardDataPlane::Filled, kBurst> filled;
   size_t n = 0;
   auto flush = [&] {
@@ -637,7 +638,7 @@ void IkeDaemon::CardUdpReadable(int index) {
 // datagram it could hold has a free card buffer, so nothing taken from the socket is dropped for
 // want of one.
 void IkeDaemon::CardUdpReadableGro(int index) {
-  constexpr size_t kBurst = runtime::RuntimeQueue::kMaxBurst;
+  constexpr size_t kBurst = CardDataPlane::kSinkBatch;
   constexpr size_t kMaxPerRead = 64;
   Socket& s = sockets_[index];
   std::array<mmsghdr, kGroBufs> msgs{};
