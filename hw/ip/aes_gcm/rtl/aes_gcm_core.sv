@@ -10,7 +10,8 @@
 //   ctx_key_i      AES key, byte 0 at [255:248]; AES-128 uses [255:128] (aes_enc_pipe rules)
 //   ctx_key256_i   1: AES-256, 0: AES-128
 //   ctx_hpow_i     H^(k+1) at [k*128 +: 128], H = E_K(0^128) (precomputed per SA)
-//   ctx_j0_i       J0 = salt(4) || IV(8) || 0x00000001, byte 0 at [127:120]
+//   ctx_j0_i       J0 = salt(4) || IV(8) || 0x00000001, byte 0 at [127:120]; the low word must
+//                  be 1 (96-bit IV, checked by an assertion): the text counters start from 2
 //   ctx_decrypt_i  1: input text is ciphertext, output plaintext; 0: encrypt
 //   ctx_aad_len_i  AAD length in bytes; ctx_text_len_i text length in bytes (any value, 0 ok)
 //   ctx_tag_i      expected tag (decrypt only), byte 0 at [127:120]
@@ -96,9 +97,9 @@ module aes_gcm_core #(
   localparam logic [1:0] KindJ0    = 2'd3;   // E_K(J0) only (packet without AAD)
   // AES sideband {kind, first, last, decrypt, bytes, data}
   localparam int unsigned AesUserW = 2 + 3 + NbW + DataW;
-  // Input queue {key, key256, j0, ctr1, decrypt, aad_len, text_len, aad_zero, aad_fin, text_zero,
+  // Input queue {key, key256, j0, decrypt, aad_len, text_len, aad_zero, aad_fin, text_zero,
   // text_fin}; *_fin: the length fits one beat.
-  localparam int unsigned InqW = 256 + 1 + 128 + 32 + 1 + 2 * LenW + 4;
+  localparam int unsigned InqW = 256 + 1 + 128 + 1 + 2 * LenW + 4;
   // Post queue {hpow, aad_len, text_len, tag}
   localparam int unsigned PostqW = DataW + 2 * LenW + 128;
   // Finalisation queue {h, ej0, exp_tag, decrypt, aad_len, text_len}
@@ -130,7 +131,7 @@ module aes_gcm_core #(
 
   assign ctx_ready_o = inq_in_ready && postq_in_ready;
   assign ctx_fire    = ctx_valid_i && ctx_ready_o;
-  assign inq_in_data = {ctx_key_i, ctx_key256_i, ctx_j0_i, ctx_j0_i[31:0] + 32'd1, ctx_decrypt_i,
+  assign inq_in_data = {ctx_key_i, ctx_key256_i, ctx_j0_i, ctx_decrypt_i,
                         ctx_aad_len_i, ctx_text_len_i,
                         ctx_aad_len_i == '0, ctx_aad_len_i <= LenW'(LaneBytes),
                         ctx_text_len_i == '0, ctx_text_len_i <= LenW'(LaneBytes)};
@@ -167,9 +168,8 @@ module aes_gcm_core #(
   logic [255:0]      h_key;
   logic              h_key256, h_dec, h_aad_zero, h_aad_fin, h_text_zero, h_text_fin;
   logic [127:0]      h_j0;
-  logic [31:0]       h_ctr1;
   logic [LenW-1:0]   h_aad_len, h_text_len;
-  assign {h_key, h_key256, h_j0, h_ctr1, h_dec, h_aad_len, h_text_len,
+  assign {h_key, h_key256, h_j0, h_dec, h_aad_len, h_text_len,
           h_aad_zero, h_aad_fin, h_text_zero, h_text_fin} = inq_out_data;
 
   logic              cur_valid_d, cur_valid_q;
@@ -178,7 +178,6 @@ module aes_gcm_core #(
   logic [255:0]      key_d, key_q;
   logic              key256_d, key256_q, dec_d, dec_q;
   logic [127:0]      j0_d, j0_q;
-  logic [31:0]       ctr_d, ctr_q;
   logic [LenW-1:0]   aad_rem_d, aad_rem_q, text_rem_d, text_rem_q;
   logic              aad_fin_d, aad_fin_q, text_fin_d, text_fin_q, text_zero_d, text_zero_q;
   logic [FlushCntW-1:0] flush_cnt_d, flush_cnt_q;
@@ -218,7 +217,6 @@ module aes_gcm_core #(
     key256_d    = key256_q;
     dec_d       = dec_q;
     j0_d        = j0_q;
-    ctr_d       = ctr_q;
     aad_rem_d   = aad_rem_q;
     text_rem_d  = text_rem_q;
     aad_fin_d   = aad_fin_q;
@@ -243,7 +241,6 @@ module aes_gcm_core #(
       if (ph_text_q) begin
         text_rem_d = text_rem_q - LenW'(LaneBytes);
         text_fin_d = text_rem_q <= LenW'(2 * LaneBytes);
-        ctr_d      = ctr_q + 32'(Lanes);
       end
       if (beat_last) begin
         // Packet done: clear its registers (key wiping); a successor may load below.
@@ -255,7 +252,6 @@ module aes_gcm_core #(
         key256_d    = 1'b0;
         dec_d       = 1'b0;
         j0_d        = '0;
-        ctr_d       = '0;
         aad_rem_d   = '0;
         text_rem_d  = '0;
       end
@@ -272,7 +268,6 @@ module aes_gcm_core #(
       key256_d    = h_key256;
       dec_d       = h_dec;
       j0_d        = h_j0;
-      ctr_d       = h_ctr1;
       aad_rem_d   = h_aad_len;
       text_rem_d  = h_text_len;
       aad_fin_d   = h_aad_fin;
@@ -292,7 +287,6 @@ module aes_gcm_core #(
       key256_q    <= 1'b0;
       dec_q       <= 1'b0;
       j0_q        <= '0;
-      ctr_q       <= '0;
       aad_rem_q   <= '0;
       text_rem_q  <= '0;
       flush_cnt_q <= '0;
@@ -306,7 +300,6 @@ module aes_gcm_core #(
       key256_q    <= key256_d;
       dec_q       <= dec_d;
       j0_q        <= j0_d;
-      ctr_q       <= ctr_d;
       aad_rem_q   <= aad_rem_d;
       text_rem_q  <= text_rem_d;
       flush_cnt_q <= flush_cnt_d;
@@ -320,14 +313,77 @@ module aes_gcm_core #(
     text_zero_q <= text_zero_d;
   end
 
+  // Text counters. J0 = IV || 0^31 || 1 (96-bit IV, asserted), so block l of text beat n
+  // (n = 0, 1, ...) has the counter inc32^(1 + n*Lanes + l)(J0) = 2 + n*Lanes + l (mod 2^32)
+  //   = {n + (2 + l) / Lanes, (2 + l) % Lanes}  (upper CtrW = 32 - log2(Lanes) bits, low bits):
+  // the low bits are constant per lane and the upper part is n + k, k in {0, 1} (Lanes=4), {1}
+  // (Lanes=2), {2} (Lanes=1). These NCtr values count up by one per text beat (mod 2^CtrW, the
+  // wrap of inc32) in 8-bit slices with a registered all-ones flag per slice: a slice steps when
+  // the step enable and the flags of all lower slices are set. No next-state bit depends on more
+  // than its own slice, at most three flags, the enable and the load (no 32-bit carry chain, no
+  // adder on the context path: the two 32-bit adders these replace were the 7-level cones of the
+  // whole core). The values are public (not key material): reloaded per packet, not wiped.
+  localparam int unsigned LgLanes = $clog2(Lanes);
+  localparam int unsigned CtrW    = 32 - LgLanes;
+  localparam int unsigned CtrBase = 2 / Lanes;               // k of counter 0: 2, 1 or 0
+  localparam int unsigned NCtr    = (Lanes == 4) ? 2 : 1;
+  localparam int unsigned NSl     = (CtrW + 7) / 8;          // 8-bit slices (the top one 6..8)
+  logic [NCtr*CtrW-1:0] uc_d, uc_q;
+  logic [NCtr*NSl-1:0]  ucf_d, ucf_q;    // slice s of counter c is all ones
+  logic                 ctr_step, ctr_load, uc_cin, uc_run, uc_fe;
+  assign ctr_step = real_go && ph_text_q;
+  assign ctr_load = load && inq_out_valid;
+
+  always_comb begin
+    uc_d   = uc_q;
+    ucf_d  = ucf_q;
+    uc_cin = 1'b0;
+    uc_run = 1'b0;
+    uc_fe  = 1'b0;
+    for (int unsigned c = 0; c < NCtr; c++) begin
+      uc_cin = ctr_step;                                     // carry into slice s
+      for (int unsigned s = 0; s < NSl; s++) begin
+        uc_run = uc_cin;                                     // carry into bit i
+        uc_fe  = 1'b1;                                       // slice = all ones but bit 0
+        for (int unsigned i = 8 * s; i < 8 * s + 8 && i < CtrW; i++) begin
+          uc_d[c*CtrW + i] = uc_q[c*CtrW + i] ^ uc_run;
+          uc_run = uc_run && uc_q[c*CtrW + i];
+          uc_fe  = uc_fe && (uc_q[c*CtrW + i] == (i != 8 * s));
+        end
+        if (uc_cin) begin
+          ucf_d[c*NSl + s] = uc_fe;                          // all ones after this step
+        end
+        uc_cin = uc_cin && ucf_q[c*NSl + s];
+      end
+      if (ctr_load) begin
+        uc_d[c*CtrW +: CtrW] = CtrW'(CtrBase + c);
+        ucf_d[c*NSl +: NSl]  = '0;                           // 0..2: no slice is all ones
+      end
+    end
+  end
+
+  always_ff @(posedge clk_i) begin
+    if (rst_i) begin
+      for (int unsigned c = 0; c < NCtr; c++) begin
+        uc_q[c*CtrW +: CtrW] <= CtrW'(CtrBase + c);
+      end
+      ucf_q <= '0;
+    end else begin
+      uc_q  <= uc_d;
+      ucf_q <= ucf_d;
+    end
+  end
+
   // AES beat: lane 0 carries J0 on AAD and J0 beats (the first AAD beat's AES result is E_K(J0);
-  // later AAD beats' results are unused), counter blocks J0[127:32] || (ctr + l) on text beats.
+  // later AAD beats' results are unused), counter blocks J0[127:32] || counter on text beats.
   // All zero on flush beats (the current-packet registers are clear).
   always_comb begin
     aes_in_block = {Lanes{j0_q}};
     if (ph_text_q) begin
       for (int unsigned l = 0; l < Lanes; l++) begin
-        aes_in_block[l*128 +: 128] = {j0_q[127:32], ctr_q + 32'(l)};
+        aes_in_block[l*128 +: 128] = {j0_q[127:32],
+            (32'(uc_q[((2 + l) / Lanes - CtrBase) * CtrW +: CtrW]) << LgLanes)
+            | 32'((2 + l) % Lanes)};
       end
     end
     aes_in_user = {beat_kind, first_q, cur_valid_q && beat_last, dec_q, beat_bytes,
@@ -709,6 +765,8 @@ module aes_gcm_core #(
         assert (tq_in_ready) else $error("aes_gcm_core: tag FIFO overflow");
       end
       if (ctx_fire) begin
+        assert (ctx_j0_i[31:0] == 32'd1)
+          else $error("aes_gcm_core: J0 must end in 0x00000001 (96-bit IV)");
         assert (32'(ctx_aad_len_i) + 32'(ctx_text_len_i) < (32'd1 << LenW))
           else $error("aes_gcm_core: packet longer than LenW allows");
       end
