@@ -63,6 +63,39 @@ sa::IpAddress FromSockaddr(const sockaddr_storage& ss, uint16_t* port) {
   return a;
 }
 
+// What a received datagram's control messages say: the local address it arrived on (into `local`,
+// IP_PKTINFO / IPV6_PKTINFO), its outer DSCP/ECN byte (IP_TOS / IPV6_TCLASS) and, with UDP GRO,
+// the size of the datagrams merged into it (0: one datagram).
+struct RecvMeta {
+  uint8_t tos = 0;
+  size_t gro_size = 0;
+};
+RecvMeta ReadRecvMeta(msghdr& h, Endpoint* local) {
+  RecvMeta m;
+  for (cmsghdr* c = CMSG_FIRSTHDR(&h); c; c = CMSG_NXTHDR(&h, c)) {
+    if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+      in_pktinfo pi;
+      std::memcpy(&pi, CMSG_DATA(c), sizeof pi);
+      std::memcpy(local->addr.bytes.data(), &pi.ipi_addr, 4);
+    } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+      in6_pktinfo pi;
+      std::memcpy(&pi, CMSG_DATA(c), sizeof pi);
+      std::memcpy(local->addr.bytes.data(), &pi.ipi6_addr, 16);
+    } else if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TOS) {
+      m.tos = *reinterpret_cast<const uint8_t*>(CMSG_DATA(c));
+    } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_TCLASS) {
+      int v = 0;
+      std::memcpy(&v, CMSG_DATA(c), sizeof v);
+      m.tos = static_cast<uint8_t>(v);
+    } else if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO) {
+      int v = 0;
+      std::memcpy(&v, CMSG_DATA(c), sizeof v);
+      if (v > 0) m.gro_size = static_cast<size_t>(v);
+    }
+  }
+  return m;
+}
+
 socklen_t ToSockaddr(const Endpoint& e, sockaddr_storage* ss) {
   std::memset(ss, 0, sizeof(*ss));
   if (e.addr.v6) {
@@ -591,24 +624,8 @@ void IkeDaemon::CardUdpReadable(int index) {
       remote.addr = FromSockaddr(from[i], &remote.port);
       Endpoint local{sa::IpAddress{}, s.port};
       local.addr.v6 = s.v6;
-      uint8_t tos = 0;
-      for (cmsghdr* c = CMSG_FIRSTHDR(&msgs[i].msg_hdr); c; c = CMSG_NXTHDR(&msgs[i].msg_hdr, c)) {
-        if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
-          in_pktinfo pi;
-          std::memcpy(&pi, CMSG_DATA(c), sizeof pi);
-          std::memcpy(local.addr.bytes.data(), &pi.ipi_addr, 4);
-        } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
-          in6_pktinfo pi;
-          std::memcpy(&pi, CMSG_DATA(c), sizeof pi);
-          std::memcpy(local.addr.bytes.data(), &pi.ipi6_addr, 16);
-        } else if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TOS) {
-          tos = *reinterpret_cast<const uint8_t*>(CMSG_DATA(c));
-        } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_TCLASS) {
-          int v = 0;
-          std::memcpy(&v, CMSG_DATA(c), sizeof v);
-          tos = static_cast<uint8_t>(v);
-        }
-      }
+      const RecvMeta meta = ReadRecvMeta(msgs[i].msg_hdr, &local);
+      const uint8_t tos = meta.tos;
       Bytes data(bufs[i].data, msgs[i].msg_len);
       if (IsNatKeepalive(data)) {
         unused[unused_n++] = bufs[i];
@@ -678,29 +695,9 @@ void IkeDaemon::CardUdpReadableGro(int index) {
       remote.addr = FromSockaddr(from[i], &remote.port);
       Endpoint local{sa::IpAddress{}, s.port};
       local.addr.v6 = s.v6;
-      uint8_t tos = 0;
-      size_t seg = 0;
-      for (cmsghdr* c = CMSG_FIRSTHDR(&msgs[i].msg_hdr); c; c = CMSG_NXTHDR(&msgs[i].msg_hdr, c)) {
-        if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
-          in_pktinfo pi;
-          std::memcpy(&pi, CMSG_DATA(c), sizeof pi);
-          std::memcpy(local.addr.bytes.data(), &pi.ipi_addr, 4);
-        } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
-          in6_pktinfo pi;
-          std::memcpy(&pi, CMSG_DATA(c), sizeof pi);
-          std::memcpy(local.addr.bytes.data(), &pi.ipi6_addr, 16);
-        } else if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TOS) {
-          tos = *reinterpret_cast<const uint8_t*>(CMSG_DATA(c));
-        } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_TCLASS) {
-          int v = 0;
-          std::memcpy(&v, CMSG_DATA(c), sizeof v);
-          tos = static_cast<uint8_t>(v);
-        } else if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO) {
-          int v = 0;
-          std::memcpy(&v, CMSG_DATA(c), sizeof v);
-          if (v > 0) seg = static_cast<size_t>(v);
-        }
-      }
+      const RecvMeta meta = ReadRecvMeta(msgs[i].msg_hdr, &local);
+      const uint8_t tos = meta.tos;
+      size_t seg = meta.gro_size;
       const std::byte* base = gro_staging_.data() + i * kGroBufBytes;
       const size_t len = msgs[i].msg_len;
       if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
@@ -869,17 +866,7 @@ void IkeDaemon::OnUdpReadable(int index) {
     remote.addr = FromSockaddr(from, &remote.port);
     Endpoint local{sa::IpAddress{}, s.port};
     local.addr.v6 = s.v6;
-    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-      if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
-        in_pktinfo pi;
-        std::memcpy(&pi, CMSG_DATA(c), sizeof pi);
-        std::memcpy(local.addr.bytes.data(), &pi.ipi_addr, 4);
-      } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
-        in6_pktinfo pi;
-        std::memcpy(&pi, CMSG_DATA(c), sizeof pi);
-        std::memcpy(local.addr.bytes.data(), &pi.ipi6_addr, 16);
-      }
-    }
+    (void)ReadRecvMeta(msg, &local);
     Bytes data(buffer_.data() + kHeadroom, static_cast<size_t>(len));
     if (s.port == options_.natt_port) {
       if (IsNatKeepalive(data)) continue;
