@@ -204,7 +204,7 @@ constexpr std::byte kNoOffload[VnetHdr::kBytes] = {};
 constexpr uint8_t kTcpAck = 0x10, kTcpPsh = 0x08;
 }  // namespace
 
-bool TunCoalescer::Candidate(Bytes p, uint32_t* hdrs, uint32_t* payload) const {
+bool TunCoalescer::Candidate(Bytes p, uint32_t* hdrs, uint32_t* payload) {
   if (p.empty()) return false;
   const unsigned version = std::to_integer<unsigned>(p[0]) >> 4;
   size_t l4;
@@ -231,7 +231,7 @@ bool TunCoalescer::Candidate(Bytes p, uint32_t* hdrs, uint32_t* payload) const {
   uint32_t sum = ip::PseudoHeaderSum(p.data() + (v6 ? 8 : 12), p.data() + (v6 ? 24 : 16), v6, 6,
                                      static_cast<uint32_t>(l4_len));
   if (ip::ChecksumFold(ip::ChecksumPartial(p.subspan(l4), sum)) != 0xffff) {
-    const_cast<TunCoalescer*>(this)->bad_checksums_++;
+    ++bad_checksums_;
     return false;
   }
   *hdrs = static_cast<uint32_t>(l4 + thl);

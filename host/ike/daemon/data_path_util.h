@@ -110,7 +110,7 @@ class TunCoalescer {
     std::array<uint8_t, kMaxSegments> members{};
     std::array<std::byte, kMaxHead> head{};
   };
-  bool Candidate(Bytes p, uint32_t* hdrs, uint32_t* payload) const;
+  bool Candidate(Bytes p, uint32_t* hdrs, uint32_t* payload);  // counts bad checksums
   bool Joins(const Group& g, Bytes first, Bytes p, uint32_t hdrs, uint32_t payload) const;
   void Finish(Group& g, std::span<const Bytes> pkts);
 
