@@ -205,6 +205,21 @@ class CardDataPlaneTest : public ::testing::TestWithParam<std::string> {
     return v;
   }
 
+  // B's reverse traffic: IPv4 packets from 198.51.100.x to 192.0.2.x (the documentation
+  // addresses MakePacket uses, swapped), payloads of first_len, first_len + 1, ... bytes.
+  static std::vector<Buf> ReversePackets(size_t n, size_t first_len, uint32_t seed) {
+    std::vector<Buf> v;
+    for (size_t i = 0; i < n; ++i) {
+      Buf p = MakePacket({.payload_len = first_len + i, .seed = static_cast<uint32_t>(seed + i)});
+      std::byte tmp[4];
+      std::memcpy(tmp, &p[12], 4);
+      std::memcpy(&p[12], &p[16], 4);
+      std::memcpy(&p[16], tmp, 4);
+      v.push_back(p);
+    }
+    return v;
+  }
+
   // A's ESP datagrams so far, delivered to B; returns them and clears A's capture.
   std::vector<Buf> TakeEsp(Gateway& g, const Endpoint& expect_to) {
     std::vector<Buf> v;
@@ -235,16 +250,7 @@ TEST_P(CardDataPlaneTest, PacketsCrossBothWaysByteExact) {
   EXPECT_EQ(b_.out.tun, pkts);  // in order, byte for byte
 
   // And back: B's reverse traffic (source 198.51.100.x) reaches A.
-  std::vector<Buf> back;
-  for (size_t i = 0; i < 40; ++i) {
-    Buf p = MakePacket({.payload_len = 20 + i, .seed = static_cast<uint32_t>(900 + i)});
-    // Swap the documentation addresses: 198.51.100.7 -> 192.0.2.1.
-    std::byte tmp[4];
-    std::memcpy(tmp, &p[12], 4);
-    std::memcpy(&p[12], &p[16], 4);
-    std::memcpy(&p[16], tmp, 4);
-    back.push_back(p);
-  }
+  const std::vector<Buf> back = ReversePackets(40, 20, 900);
   b_.FromTun(back);
   a_.FromNet(TakeEsp(b_, a_.self), b_.self);
   ASSERT_EQ(a_.out.tun.size(), back.size());
@@ -325,15 +331,7 @@ TEST_P(CardDataPlaneTest, NatMappingChangeMovesTheSasWithTheirSequenceNumbers) {
   b_.FromNet(esp2, a_.self);
   EXPECT_EQ(b_.out.tun, p2);
   // B's traffic now arrives from the new mapping and is accepted.
-  std::vector<Buf> back;
-  for (size_t i = 0; i < 10; ++i) {
-    Buf p = MakePacket({.payload_len = 30 + i, .seed = static_cast<uint32_t>(700 + i)});
-    std::byte tmp[4];
-    std::memcpy(tmp, &p[12], 4);
-    std::memcpy(&p[12], &p[16], 4);
-    std::memcpy(&p[16], tmp, 4);
-    back.push_back(p);
-  }
+  const std::vector<Buf> back = ReversePackets(10, 30, 700);
   b_.FromTun(back);
   a_.FromNet(TakeEsp(b_, a_.self), moved);
   EXPECT_EQ(a_.out.tun, back);

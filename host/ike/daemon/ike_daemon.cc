@@ -70,6 +70,17 @@ struct RecvMeta {
   uint8_t tos = 0;
   size_t gro_size = 0;
 };
+// One recvmmsg slot: a single buffer, the source address and room for control messages.
+void PrepareRecv(mmsghdr& m, iovec& iov, sockaddr_storage& from, char* ctl, size_t ctl_len) {
+  m = mmsghdr{};
+  m.msg_hdr.msg_name = &from;
+  m.msg_hdr.msg_namelen = sizeof(sockaddr_storage);
+  m.msg_hdr.msg_iov = &iov;
+  m.msg_hdr.msg_iovlen = 1;
+  m.msg_hdr.msg_control = ctl;
+  m.msg_hdr.msg_controllen = ctl_len;
+}
+
 RecvMeta ReadRecvMeta(msghdr& h, Endpoint* local) {
   RecvMeta m;
   for (cmsghdr* c = CMSG_FIRSTHDR(&h); c; c = CMSG_NXTHDR(&h, c)) {
@@ -606,13 +617,7 @@ void IkeDaemon::CardUdpReadable(int index) {
     }
     for (size_t i = 0; i < n; ++i) {
       iov[i] = iovec{bufs[i].data, bufs[i].capacity};
-      msgs[i] = mmsghdr{};
-      msgs[i].msg_hdr.msg_name = &from[i];
-      msgs[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
-      msgs[i].msg_hdr.msg_iov = &iov[i];
-      msgs[i].msg_hdr.msg_iovlen = 1;
-      msgs[i].msg_hdr.msg_control = ctl[i].b;
-      msgs[i].msg_hdr.msg_controllen = sizeof ctl[i].b;
+      PrepareRecv(msgs[i], iov[i], from[i], ctl[i].b, sizeof ctl[i].b);
     }
     int r = ::recvmmsg(s.sock->native_handle(), msgs.data(), static_cast<unsigned>(n), MSG_DONTWAIT, nullptr);
     const size_t got = r > 0 ? static_cast<size_t>(r) : 0;
@@ -680,13 +685,7 @@ void IkeDaemon::CardUdpReadableGro(int index) {
     }
     for (size_t i = 0; i < k; ++i) {
       iov[i] = iovec{gro_staging_.data() + i * kGroBufBytes, kGroBufBytes};
-      msgs[i] = mmsghdr{};
-      msgs[i].msg_hdr.msg_name = &from[i];
-      msgs[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
-      msgs[i].msg_hdr.msg_iov = &iov[i];
-      msgs[i].msg_hdr.msg_iovlen = 1;
-      msgs[i].msg_hdr.msg_control = ctl[i].b;
-      msgs[i].msg_hdr.msg_controllen = sizeof ctl[i].b;
+      PrepareRecv(msgs[i], iov[i], from[i], ctl[i].b, sizeof ctl[i].b);
     }
     int r = ::recvmmsg(s.sock->native_handle(), msgs.data(), static_cast<unsigned>(k), MSG_DONTWAIT, nullptr);
     const size_t got = r > 0 ? static_cast<size_t>(r) : 0;
