@@ -136,7 +136,8 @@ start_ours() {
   # Under ASan, keep its quarantine of freed memory small so that memory checks see our own use.
   ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=4" \
   ip netns exec "$ns" "$ACCEL_IKED" --config "$d/accel-iked.conf" --control "$d/ctl" --tun "$tun" \
-    --log-level "${IT_LOG:-info}" ${IKED_ARGS:-} >"$d/iked.log" 2>&1 &
+    --log-level "${IT_LOG:-info}" ${IKED_ARGS:-} \
+    $(case " ${IKED_ARGS:-} " in *" --device "*) echo --metrics-file "$d/metrics.prom" ;; esac) >"$d/iked.log" 2>&1 &
   remember $! "$ACCEL_IKED"
   local i
   for i in $(seq 1 50); do

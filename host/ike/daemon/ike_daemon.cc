@@ -754,6 +754,31 @@ void IkeDaemon::WriteMetrics() {
   counter("policy_violation_packets", "Decapsulated packets outside the child's selectors.", d.policy_violations);
   counter("device_error_packets", "Packets the card failed or lost.", d.device_errors);
   counter("bad_input_packets", "Malformed or oversized packets.", d.bad_input);
+  counter("no_buffer_packets", "Packets that arrived with every card buffer in use (left in the socket or dropped).",
+          d.no_buffer);
+  // The socket and TUN side: how well the batching and the offloads work (docs/performance.md).
+  counter("esp_datagrams_sent", "ESP datagrams the socket accepted.", card_sink_->datagrams_sent);
+  counter("sendmmsg_calls", "sendmmsg system calls.", card_sink_->sendmmsg_calls);
+  counter("udp_gso_messages", "UDP GSO messages (one message carries a run of equal-size datagrams).",
+          card_sink_->gso_messages);
+  counter("esp_send_errors", "ESP datagrams the socket refused.", card_sink_->send_errors);
+  counter("udp_gro_reads", "Coalesced UDP GRO reads split into datagrams.", gro_reads_);
+  counter("tun_writes", "Writes to the TUN device.", card_sink_->tun_writes);
+  counter("tun_gro_writes", "TUN writes that carried several coalesced TCP segments.",
+          card_sink_->coalescer().coalesced_writes());
+  counter("tun_gro_segments", "TCP segments carried by coalesced TUN writes.", card_sink_->coalescer().coalesced_segments());
+  counter("tun_bad_tcp_checksums", "Decapsulated TCP segments with a bad checksum (written alone, not merged).",
+          card_sink_->coalescer().bad_checksums());
+  counter("tun_write_errors", "TUN writes that failed.", card_sink_->tun_write_errors);
+  counter("tun_tso_reads", "TUN reads that returned a TSO/USO super-packet.", tun_super_reads_);
+  counter("tun_offload_drops", "TUN super-packets that could not be cut into segments.", tun_offload_drops_);
+  auto gauge = [&text](const char* name, const char* help, uint64_t v) {
+    text += std::string("# HELP ipsec_accel_gateway_") + name + " " + help + "\n# TYPE ipsec_accel_gateway_" + name +
+            " gauge\nipsec_accel_gateway_" + name + " " + std::to_string(v) + "\n";
+  };
+  gauge("in_flight_packets", "Packets submitted to the card and not yet completed.", card_dp_->in_flight());
+  gauge("free_buffers", "Card packet buffers free.", card_dp_->free_buffers());
+  gauge("child_sas", "CHILD_SAs installed in the data path.", card_dp_->size());
   text += "# HELP ipsec_accel_gateway_dropped_packets_total Packets an SA dropped, by reason.\n"
           "# TYPE ipsec_accel_gateway_dropped_packets_total counter\n";
   for (size_t r = 1; r < d.drop_reasons.size(); ++r) {

@@ -116,15 +116,21 @@ module dma_wr #(
   logic                 bq_in_ready, bq_valid, bq_last, bq_pop;
   logic                 b_fire;
 
-  // Command register: cuts the path from the ports into the beat arithmetic. The low six bits of
-  // offset + len are summed on the way in, so the beat counts below are one short add each:
-  // W beats = len[15:6] + (0, 1 or 2 by offset + len[5:0]).
+  // Command register with a bypass: a command goes straight from the port to the generator and
+  // the command FIFO when the register is empty and they can take it (so a packet's next command
+  // reaches the W realigner and its AW the write mux a cycle sooner: no bubble between one
+  // command's last W beat and the next one's first); otherwise it waits in the register. The low
+  // six bits of offset + len are summed on the way in, so the beat counts below are one short
+  // add each: W beats = len[15:6] + (0, 1 or 2 by offset + len[5:0]).
   logic             c1_valid_d, c1_valid_q;
   logic [AddrW-1:0] c1_addr_d, c1_addr_q;
   logic [15:0]      c1_len_d, c1_len_q;
   logic [6:0]       c1_low_d, c1_low_q;    // addr[5:0] + len[5:0]
+  logic             cmd_accept, cmd_can_fire;
+  logic [AddrW-1:0] cs_addr;               // the command the generator sees: register or port
+  logic [15:0]      cs_len;
+  logic [6:0]       cs_low;
 
-  assign cmd_fire       = c1_valid_q && !gen_busy_q && cq_in_ready;
   // A command is accepted only while its wr_done has a reserved place (open_q counts commands
   // accepted and not yet reported), so BREADY never waits for the consumer of wr_done: the B
   // channel is shared with the card's other masters, and holding a B response there would stall
@@ -133,22 +139,32 @@ module dma_wr #(
   logic [$clog2(DoneDepth):0] open_q;
   logic                       open_ok;
   assign open_ok        = open_q < ($clog2(DoneDepth) + 1)'(DoneDepth);
-  assign wr_cmd_ready_o = (!c1_valid_q || cmd_fire) && open_ok;
-  assign cmd_nw         = {1'b0, c1_len_q[15:6]} +
-                          ((c1_low_q == 7'd0) ? 11'd0 : (c1_low_q <= 7'd64) ? 11'd1 : 11'd2);
-  assign cmd_nin        = {1'b0, c1_len_q[15:6]} + 11'(c1_len_q[5:0] != 6'd0);
-  assign cmd_endl       = (c1_low_q[5:0] == 6'd0) ? 7'd64 : {1'b0, c1_low_q[5:0]};
-  assign cq_in          = {c1_addr_q[5:0], cmd_nw - 11'd1, cmd_nw != cmd_nin, cmd_endl,
-                           c1_addr_q[11:6]};
+  assign cmd_can_fire   = !gen_busy_q && cq_in_ready;
+  // Ready does not look at valid: with the register full, a new command is taken only in the
+  // cycle the held one leaves.
+  assign wr_cmd_ready_o = open_ok && (!c1_valid_q || cmd_can_fire);
+  assign cmd_accept     = wr_cmd_valid_i && wr_cmd_ready_o;
+  assign cmd_fire       = cmd_can_fire && (c1_valid_q || cmd_accept);
+  assign cs_addr        = c1_valid_q ? c1_addr_q : wr_cmd_addr_i[AddrW-1:0];
+  assign cs_len         = c1_valid_q ? c1_len_q : wr_cmd_len_i;
+  assign cs_low         = c1_valid_q ? c1_low_q : 7'(wr_cmd_addr_i[5:0]) + 7'(wr_cmd_len_i[5:0]);
+  assign cmd_nw         = {1'b0, cs_len[15:6]} +
+                          ((cs_low == 7'd0) ? 11'd0 : (cs_low <= 7'd64) ? 11'd1 : 11'd2);
+  assign cmd_nin        = {1'b0, cs_len[15:6]} + 11'(cs_len[5:0] != 6'd0);
+  assign cmd_endl       = (cs_low[5:0] == 6'd0) ? 7'd64 : {1'b0, cs_low[5:0]};
+  assign cq_in          = {cs_addr[5:0], cmd_nw - 11'd1, cmd_nw != cmd_nin, cmd_endl,
+                           cs_addr[11:6]};
 
-  // The register empties when its command goes to the generator (cmd_fire), whether or not a new
-  // one is accepted in the same cycle: with every wr_done place taken (!open_ok) the port is not
+  // The register holds a command accepted in a cycle it could not go on (or one accepted while
+  // the held one leaves); it empties when its command goes to the generator (cmd_fire), whether
+  // or not a new one is accepted then: with every wr_done place taken (!open_ok) the port is not
   // ready, yet the held command still leaves, once.
   always_comb begin
-    c1_valid_d = wr_cmd_ready_o ? wr_cmd_valid_i : (c1_valid_q && !cmd_fire);
-    c1_addr_d  = wr_cmd_ready_o ? wr_cmd_addr_i[AddrW-1:0] : c1_addr_q;
-    c1_len_d   = wr_cmd_ready_o ? wr_cmd_len_i : c1_len_q;
-    c1_low_d   = wr_cmd_ready_o ? 7'(wr_cmd_addr_i[5:0]) + 7'(wr_cmd_len_i[5:0]) : c1_low_q;
+    if (c1_valid_q) c1_valid_d = cmd_fire ? cmd_accept : 1'b1;
+    else            c1_valid_d = cmd_accept && !cmd_fire;
+    c1_addr_d  = cmd_accept ? wr_cmd_addr_i[AddrW-1:0] : c1_addr_q;
+    c1_len_d   = cmd_accept ? wr_cmd_len_i : c1_len_q;
+    c1_low_d   = cmd_accept ? 7'(wr_cmd_addr_i[5:0]) + 7'(wr_cmd_len_i[5:0]) : c1_low_q;
   end
   always_ff @(posedge clk_i) begin
     if (rst_i) begin
@@ -181,8 +197,8 @@ module dma_wr #(
     aw_len_d   = aw_len_q;
     if (cmd_fire) begin
       gen_busy_d = 1'b1;
-      gen_beat_d = c1_addr_q[AddrW-1:6];
-      gen_pinc_d = c1_addr_q[AddrW-1:12] + (AddrW - 12)'(1);
+      gen_beat_d = cs_addr[AddrW-1:6];
+      gen_pinc_d = cs_addr[AddrW-1:12] + (AddrW - 12)'(1);
       gen_left_d = cmd_nw;
     end else if (issue) begin
       aw_valid_d = 1'b1;
@@ -437,16 +453,17 @@ module dma_wr #(
   // ---------------------------------------------------------------------------------------------
 `ifndef SYNTHESIS
   // Each accepted command goes to the generator exactly once: c1_held_q counts commands accepted
-  // into the command register and not yet passed on (0 or 1).
+  // and not yet passed on (0 or 1); a command fires only if one is held or arriving.
   logic [1:0] c1_held_q;
   always_ff @(posedge clk_i) begin
     if (rst_i) c1_held_q <= 2'd0;
-    else       c1_held_q <= c1_held_q + 2'(wr_cmd_valid_i && wr_cmd_ready_o) - 2'(cmd_fire);
+    else       c1_held_q <= c1_held_q + 2'(cmd_accept) - 2'(cmd_fire);
   end
   always_ff @(posedge clk_i) begin
     if (!rst_i) begin
-      assert (!(cmd_fire && c1_held_q != 2'd1))
-        else $error("dma_wr: a command went to the burst generator twice (%m)");
+      assert (!(cmd_fire && c1_held_q == 2'd0 && !cmd_accept) && c1_held_q <= 2'd1 &&
+              c1_valid_q == (c1_held_q == 2'd1))
+        else $error("dma_wr: a command went to the burst generator twice or was lost (%m)");
       assert (!(s_valid && s_ready && (s_last != (last_w || (j_q == c_nw_m1 - 11'd1 && c_extra)))))
         else $error("dma_wr: input stream's last does not match the command's len (%m)");
       assert (!(wr_cmd_valid_i && wr_cmd_ready_o && wr_cmd_len_i == 16'd0))
