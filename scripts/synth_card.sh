@@ -25,7 +25,9 @@
 #           ports, RAM ports and submodule ports.
 # Optional environment:
 #   SYNTH_CARD_STEPS="counts depth"  which parts to run after elab (default both); "report" only
-#                                    rewrites summary.txt from the files of an earlier run
+#                                    rewrites summary.txt from the files of an earlier run;
+#                                    "memories" maps only the memories (block RAM/URAM/LUTRAM
+#                                    counts, memstat.txt) without the gate-level logic
 #   SYNTH_CARD_URAM=1                synth_xilinx -uram (URAM288 for large memories; default off,
 #                                    as in synth_xilinx: large memories go to RAMB36/RAMB18)
 # Output in <outdir>: summary.txt (also printed), run.log (time-stamped Yosys log), elab.json,
@@ -84,6 +86,16 @@ case " $steps " in *" counts "*)
   script+="; $xil -run map_memory:; tee -q -o $out/stat.txt stat -top $top"
   script+="; design -load elab" ;;
 esac
+case " $steps " in *" memories "*)
+  # Memories only (the contract defaults' 4096-SA tables in reach of a shorter run): through
+  # synth_xilinx's map_memory step, then `stat` counts the block RAM, URAM and LUTRAM primitives
+  # per module and for the whole top, without the gate-level mapping of the logic.
+  case " $steps " in *" counts "*) echo "synth_card.sh: 'memories' is part of 'counts'" >&2; exit 2 ;; esac
+  xil="synth_xilinx -family xcup -noiopad -abc9 $uram -top $top"
+  script+="; $xil -run begin:map_memory; select */t:\$mem_v2; write_rtlil -selected $out/mems.il; select -clear"
+  script+="; $xil -run map_memory:map_ffram; tee -q -o $out/memstat.txt stat -top $top"
+  script+="; design -load elab" ;;
+esac
 case " $steps " in *" depth "*)
   # `delete =* %C` removes every instance of a module of the design (submodules and the
   # aes_gcm_core box) after mapping, so paths end at their ports; RAM cells ($__XILINX_*) have
@@ -92,7 +104,7 @@ case " $steps " in *" depth "*)
   script+="; abc9 -lut 6; opt_clean; delete =* %C; tee -q -o $out/ltp.txt ltp -noff" ;;
 esac
 if [ "$steps" != report ]; then
-rm -f "$out/stat.txt" "$out/ltp.txt" "$out/mems.il" "$out/elab.json"
+rm -f "$out/stat.txt" "$out/ltp.txt" "$out/mems.il" "$out/elab.json" "$out/memstat.txt"
 echo "synth_card.sh: yosys started $(date +%T), log $out/run.log" >&2
 /usr/bin/time -f "wall_s=%e user_s=%U sys_s=%S maxrss_kb=%M" -o "$out/time.txt" \
   yosys -t -q -l "$out/run.log" -p "$script" >/dev/null
@@ -188,6 +200,24 @@ if mems:
         tgt = mapping.get((m, mid), "?")
         print("  %-22s %-16s %6d x %-4d r%d w%d  x%d  -> %s" % (short[m], mid, size, width, rp, wp,
               len(paths[m]), tgt))
+
+# --- memory primitives only (SYNTH_CARD_STEPS=memories) ---
+ms = os.path.join(out, "memstat.txt")
+if os.path.exists(ms):
+    txt = "".join(lines("memstat.txt"))
+    h = txt.split("=== design hierarchy ===")
+    tot = defaultdict(int)
+    if len(h) > 1:
+        for line in h[1].splitlines():
+            r = re.match(r"\s+(\S+)\s+(\d+)$", line)
+            if r and re.match(r"(RAMB(36|18)|URAM288|RAM(16|32|64|128|256|512)[XM]|RAM32M16|RAM64M8)", r.group(1)):
+                tot[r.group(1)] += int(r.group(2))
+    print("\n## Memory primitives of the whole top after synth_xilinx map_memory (x instances)")
+    for k in sorted(tot):
+        print("  %-22s %7d" % (k, tot[k]))
+    r36 = sum(v for k, v in tot.items() if k.startswith("RAMB36"))
+    r18 = sum(v for k, v in tot.items() if k.startswith("RAMB18"))
+    print("  %-22s %7.1f  (RAMB36 + RAMB18 / 2)" % ("RAMB36 equivalent", r36 + r18 / 2.0))
 
 # --- counts ---
 stat = os.path.join(out, "stat.txt")

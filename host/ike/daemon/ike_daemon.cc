@@ -149,7 +149,9 @@ class IkeDaemon::UdpTransport final : public Transport {
       SendRaw(local, remote, datagram, d_.options_.ike_port);
     }
   }
-  void SendRaw(const Endpoint& local, const Endpoint& remote, Bytes data, uint16_t port) {
+  // One datagram from `port`'s socket, from `local`'s address when it is set; `tos` (DSCP and ECN)
+  // goes into the outer header when it is not 0.
+  void SendRaw(const Endpoint& local, const Endpoint& remote, Bytes data, uint16_t port, uint8_t tos = 0) {
     for (auto& s : d_.sockets_) {
       if (s.port != port || s.v6 != remote.addr.v6) continue;
       sockaddr_storage to;
@@ -160,13 +162,14 @@ class IkeDaemon::UdpTransport final : public Transport {
       msg.msg_namelen = tolen;
       msg.msg_iov = &iov;
       msg.msg_iovlen = 1;
-      alignas(cmsghdr) char control[CMSG_SPACE(sizeof(in6_pktinfo))] = {};
+      alignas(cmsghdr) char control[CMSG_SPACE(sizeof(in6_pktinfo)) + CMSG_SPACE(sizeof(int))] = {};
       bool have_src = local.addr != sa::IpAddress{.v6 = local.addr.v6, .bytes = {}};
+      msg.msg_control = control;
+      msg.msg_controllen = (have_src ? CMSG_SPACE(remote.addr.v6 ? sizeof(in6_pktinfo) : sizeof(in_pktinfo)) : 0) +
+                           (tos != 0 ? CMSG_SPACE(sizeof(int)) : 0);
+      cmsghdr* c = msg.msg_controllen != 0 ? CMSG_FIRSTHDR(&msg) : nullptr;
       if (have_src) {
-        msg.msg_control = control;
         if (remote.addr.v6) {
-          msg.msg_controllen = CMSG_SPACE(sizeof(in6_pktinfo));
-          cmsghdr* c = CMSG_FIRSTHDR(&msg);
           c->cmsg_level = IPPROTO_IPV6;
           c->cmsg_type = IPV6_PKTINFO;
           c->cmsg_len = CMSG_LEN(sizeof(in6_pktinfo));
@@ -174,8 +177,6 @@ class IkeDaemon::UdpTransport final : public Transport {
           std::memcpy(&pi.ipi6_addr, local.addr.bytes.data(), 16);
           std::memcpy(CMSG_DATA(c), &pi, sizeof pi);
         } else {
-          msg.msg_controllen = CMSG_SPACE(sizeof(in_pktinfo));
-          cmsghdr* c = CMSG_FIRSTHDR(&msg);
           c->cmsg_level = IPPROTO_IP;
           c->cmsg_type = IP_PKTINFO;
           c->cmsg_len = CMSG_LEN(sizeof(in_pktinfo));
@@ -183,7 +184,16 @@ class IkeDaemon::UdpTransport final : public Transport {
           std::memcpy(&pi.ipi_spec_dst, local.addr.bytes.data(), 4);
           std::memcpy(CMSG_DATA(c), &pi, sizeof pi);
         }
+        c = CMSG_NXTHDR(&msg, c);
       }
+      if (tos != 0) {
+        c->cmsg_level = remote.addr.v6 ? IPPROTO_IPV6 : IPPROTO_IP;
+        c->cmsg_type = remote.addr.v6 ? IPV6_TCLASS : IP_TOS;
+        c->cmsg_len = CMSG_LEN(sizeof(int));
+        const int v = tos;
+        std::memcpy(CMSG_DATA(c), &v, sizeof v);
+      }
+      if (msg.msg_controllen == 0) msg.msg_control = nullptr;
       if (::sendmsg(s.sock->native_handle(), &msg, 0) < 0) {
         ++send_errors;
       }
@@ -844,13 +854,16 @@ Status IkeDaemon::OpenSockets() {
           ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof bytes);
         }
         gro = options_.udp_offload && ::setsockopt(fd, SOL_UDP, UDP_GRO, &one, sizeof one) == 0;
-        // The outer DSCP/ECN byte of each datagram, for the card's RFC 6040 decapsulation.
+        if (gro && gro_staging_.empty()) gro_staging_.resize(kGroBufs * kGroBufBytes);
+      }
+      if (port == options_.natt_port) {
+        // The outer DSCP/ECN byte of each datagram, for RFC 6040 decapsulation (card or software).
+        const int fd = sock->native_handle();
         if (v6) {
           ::setsockopt(fd, IPPROTO_IPV6, IPV6_RECVTCLASS, &one, sizeof one);
         } else {
           ::setsockopt(fd, IPPROTO_IP, IP_RECVTOS, &one, sizeof one);
         }
-        if (gro && gro_staging_.empty()) gro_staging_.resize(kGroBufs * kGroBufBytes);
       }
       sockets_.push_back(Socket{std::move(sock), port, v6, gro});
     }
@@ -890,7 +903,7 @@ void IkeDaemon::OnUdpReadable(int index) {
     remote.addr = FromSockaddr(from, &remote.port);
     Endpoint local{sa::IpAddress{}, s.port};
     local.addr.v6 = s.v6;
-    (void)ReadRecvMeta(msg, &local);
+    const RecvMeta meta = ReadRecvMeta(msg, &local);
     Bytes data(buffer_.data() + kHeadroom, static_cast<size_t>(len));
     if (s.port == options_.natt_port) {
       if (IsNatKeepalive(data)) continue;
@@ -901,7 +914,7 @@ void IkeDaemon::OnUdpReadable(int index) {
       }
       // ESP in UDP.
       PacketBuf pkt{buffer_.data(), static_cast<uint32_t>(buffer_.size()), kHeadroom, static_cast<uint32_t>(len)};
-      if (data_plane_->Inbound(pkt, remote, local) && tun_) {
+      if (data_plane_->Inbound(pkt, remote, local, meta.tos) && tun_) {
         (void)::write(tun_->native_handle(), pkt.data(), pkt.length);
       }
       continue;
@@ -974,9 +987,10 @@ void IkeDaemon::OnTunReadable() {
     if (len <= 0) return;
     PacketBuf pkt{buffer_.data(), static_cast<uint32_t>(buffer_.size()), kHeadroom, static_cast<uint32_t>(len)};
     Endpoint to;
-    if (!data_plane_->Outbound(pkt, &to)) continue;
+    uint8_t tos = 0;
+    if (!data_plane_->Outbound(pkt, &to, &tos)) continue;
     transport_->SendRaw(Endpoint{sa::IpAddress{.v6 = to.addr.v6, .bytes = {}}, options_.natt_port}, to,
-                        Bytes(pkt.data(), pkt.length), options_.natt_port);
+                        Bytes(pkt.data(), pkt.length), options_.natt_port, tos);
   }
 }
 

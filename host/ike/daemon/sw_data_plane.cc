@@ -78,7 +78,7 @@ const SoftwareDataPlane::Child* SoftwareDataPlane::MatchOutbound(Bytes ip) const
   return best;
 }
 
-bool SoftwareDataPlane::Outbound(PacketBuf& pkt, Endpoint* to) {
+bool SoftwareDataPlane::Outbound(PacketBuf& pkt, Endpoint* to, uint8_t* tos) {
   ++counters_.tun_in;
   const Child* c = MatchOutbound(pkt.span());
   if (!c) {
@@ -91,10 +91,13 @@ bool SoftwareDataPlane::Outbound(PacketBuf& pkt, Endpoint* to) {
     ++counters_.encrypt_failed;
     return false;
   }
-  // Strip the outer IP and UDP headers: the socket adds its own.
-  size_t outer = (std::to_integer<unsigned>(pkt.data()[0]) >> 4) == 4
-                     ? (std::to_integer<size_t>(pkt.data()[0]) & 0xf) * 4
-                     : 40;
+  // Strip the outer IP and UDP headers: the socket adds its own, with the DSCP/ECN byte read here.
+  const bool v4 = (std::to_integer<unsigned>(pkt.data()[0]) >> 4) == 4;
+  size_t outer = v4 ? (std::to_integer<size_t>(pkt.data()[0]) & 0xf) * 4 : 40;
+  if (tos != nullptr) {
+    const unsigned b0 = std::to_integer<unsigned>(pkt.data()[0]), b1 = std::to_integer<unsigned>(pkt.data()[1]);
+    *tos = static_cast<uint8_t>(v4 ? b1 : ((b0 & 0xf) << 4) | (b1 >> 4));
+  }
   if (!pkt.TrimFront(static_cast<uint32_t>(outer + 8))) {
     ++counters_.encrypt_failed;
     return false;
@@ -104,9 +107,9 @@ bool SoftwareDataPlane::Outbound(PacketBuf& pkt, Endpoint* to) {
   return true;
 }
 
-bool SoftwareDataPlane::Inbound(PacketBuf& pkt, const Endpoint& from, const Endpoint& local) {
+bool SoftwareDataPlane::Inbound(PacketBuf& pkt, const Endpoint& from, const Endpoint& local, uint8_t tos) {
   ++counters_.esp_in;
-  if (!PrependOuterIpUdp(pkt, from.addr, from.port, local.addr, local.port)) {
+  if (!PrependOuterIpUdp(pkt, from.addr, from.port, local.addr, local.port, tos)) {
     ++counters_.decrypt_failed;
     return false;
   }

@@ -55,11 +55,15 @@ class SoftwareDataPlane final : public DataPlane {
   void UpdateEndpoints(const ChildSaInfo& info) override;
 
   // One packet from the TUN device (an IP packet in `pkt`, with headroom and tailroom). On success
-  // `pkt` holds the UDP payload to send and `to` the peer endpoint; false means dropped (counted).
-  bool Outbound(PacketBuf& pkt, Endpoint* to);
+  // `pkt` holds the UDP payload to send, `to` the peer endpoint and `tos` the outer header's DSCP
+  // and ECN byte as the SA set it (RFC 4301 §5.1.2.1, RFC 6040), for the socket to send with the
+  // datagram (IP_TOS / IPV6_TCLASS); false means dropped (counted).
+  bool Outbound(PacketBuf& pkt, Endpoint* to, uint8_t* tos = nullptr);
   // One ESP-in-UDP payload received from `from` on local endpoint `local` (in `pkt`, with
-  // headroom). On success `pkt` holds the inner IP packet for the TUN device.
-  bool Inbound(PacketBuf& pkt, const Endpoint& from, const Endpoint& local);
+  // headroom), `tos` the received outer DSCP/ECN byte (IP_RECVTOS / IPV6_RECVTCLASS), so that
+  // decapsulation combines ECN as RFC 6040 §4.2 says. On success `pkt` holds the inner IP packet
+  // for the TUN device.
+  bool Inbound(PacketBuf& pkt, const Endpoint& from, const Endpoint& local, uint8_t tos = 0);
 
   const DataPathCounters& counters() const { return counters_; }
   size_t size() const { return children_.size(); }
