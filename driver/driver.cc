@@ -97,6 +97,14 @@ Driver::~Driver() {
   for (auto& q : queues_) (void)device_->Write32(q->reg_base + reg::kRingCtrl, 0);
   (void)device_->Write32(reg::kEvqCtrl, 0);
   (void)device_->Write32(reg::kCtrlIrqMask, 0);
+  // Keys must not outlive their owner on the card: a soft reset wipes every slot (key storage
+  // included) and leaves the card idle. Waiting for READY is bounded by the register timeout; a
+  // card that stopped answering fails the poll at once.
+  if (options_.reset_on_close &&
+      device_->Write32(reg::kCtrlCtrl, field::kCtrlCtrlSoftReset.Mask()).ok()) {
+    (void)PollRegister(reg::kCtrlStatus, field::kCtrlStatusReady.Mask(), field::kCtrlStatusReady.Mask(),
+                       "CTRL_STATUS.READY");
+  }
   queues_.clear();
   evq_.Reset();
 }

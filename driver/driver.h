@@ -70,6 +70,10 @@ struct DriverOptions {
   uint32_t ring_log2 = 10;      // request and completion ring size (clamped to 4 .. MAX_RING_LOG2)
   uint32_t event_ring_log2 = 8; // clamped likewise
   bool soft_reset = true;       // reset the card during bring-up (the SA table is wiped)
+  // Soft-reset the card when the Driver closes, after quiescing it, so that no SA and no key
+  // outlives the process that installed it (the card wipes every slot's key storage). Off only
+  // for a driver that hands the card over with its SAs (a test, a debugger).
+  bool reset_on_close = true;
   bool irq = false;             // RING_CTRL.IRQ_ENABLE on every ring, global IRQ mask
   // How long a register poll (reset, SA command) may take before the card counts as lost.
   std::chrono::microseconds register_timeout{200'000};

@@ -4,6 +4,7 @@
 #include <map>
 #include <unordered_map>
 
+#include "driver/borrowed_device.h"
 #include "driver/device_registry.h"
 #include "host/common/bytes.h"
 #include "host/common/ip.h"
@@ -118,40 +119,6 @@ std::string_view RtStatusName(RtStatus s) {
 // device (and the packet buffers allocated from it) to outlive a driver that is thrown away after
 // a card fault, so each driver gets one of these. DMA regions it hands out are DmaBuffers of the
 // real device, released when the driver releases them (or when this forwarder goes).
-class Runtime::ForwardingDevice final : public driver::Device {
- public:
-  explicit ForwardingDevice(driver::Device* real) : real_(real) {}
-  std::string_view backend() const override { return real_->backend(); }
-  StatusOr<uint32_t> Read32(uint32_t offset) override { return real_->Read32(offset); }
-  Status Write32(uint32_t offset, uint32_t value) override { return real_->Write32(offset, value); }
-  Status WriteBatch(std::span<const driver::RegWrite> writes) override { return real_->WriteBatch(writes); }
-  void SyncDma(const driver::DmaRegion& region, driver::SyncDir dir, size_t offset, size_t len) override {
-    real_->SyncDma(region, dir, offset, len);
-  }
-  StatusOr<uint64_t> WaitIrq(std::chrono::microseconds timeout) override { return real_->WaitIrq(timeout); }
-  int irq_fd() const override { return real_->irq_fd(); }
-  bool simulated() const override { return real_->simulated(); }
-  void Step(uint64_t cycles) override { real_->Step(cycles); }
-
- protected:
-  StatusOr<driver::DmaRegion> MapDma(size_t bytes, size_t align) override {
-    ASSIGN_OR_RETURN(driver::DmaBuffer b, real_->AllocDma(bytes, align));
-    driver::DmaRegion r = b.region();
-    std::lock_guard lock(mu_);
-    live_.emplace(r.iova, std::move(b));
-    return r;
-  }
-  void UnmapDma(const driver::DmaRegion& region) override {
-    std::lock_guard lock(mu_);
-    live_.erase(region.iova);
-  }
-
- private:
-  driver::Device* real_;
-  std::mutex mu_;
-  std::unordered_map<uint64_t, driver::DmaBuffer> live_;
-};
-
 // Software SAs raise lifetime/overflow events on the data path thread: queue them.
 class Runtime::EventSink final : public sa::SaEventSink {
  public:
@@ -509,7 +476,7 @@ Runtime::~Runtime() {
 }
 
 Status Runtime::OpenDriver() {
-  ASSIGN_OR_RETURN(driver_, driver::Driver::Open(std::make_unique<ForwardingDevice>(device_.get()), options_.driver));
+  ASSIGN_OR_RETURN(driver_, driver::Driver::Open(std::make_unique<driver::BorrowedDevice>(device_.get()), options_.driver));
   caps_ = driver_->caps();
   driver_ptr_.store(driver_.get(), std::memory_order_release);
   return OkStatus();

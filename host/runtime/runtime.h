@@ -319,7 +319,6 @@ class Runtime {
 
  private:
   friend class RuntimeQueue;
-  class ForwardingDevice;
   class EventSink;
   enum : uint32_t { kUp = 0, kRecovering = 1, kDown = 2, kNoCard = 3 };
 

@@ -37,6 +37,7 @@
 #include <string>
 #include <string_view>
 
+#include "driver/borrowed_device.h"
 #include "driver/device_registry.h"
 #include "driver/soft/soft_card.h"
 #include "tests/driver/driver_test_util.h"
@@ -134,6 +135,7 @@ class CardSystemTest : public ::testing::TestWithParam<std::string> {
   void Open(const std::string& spec) {
     pool_.reset();
     drv_.reset();
+    dev_.reset();
     soft_ = nullptr;
 #ifdef IPSEC_HAVE_SIM_CARD
     sim_ = nullptr;
@@ -169,7 +171,16 @@ class CardSystemTest : public ::testing::TestWithParam<std::string> {
       dev = std::move(opened).value();
       o.register_timeout = std::chrono::seconds(30);
     }
-    auto d = Driver::Open(std::move(dev), o);
+    // The fixture keeps the card, the driver borrows it: a test can close the driver and open
+    // another on the same card.
+    dev_ = std::move(dev);
+    opts_ = o;
+    Reopen(o);
+  }
+  void Reopen(const DriverOptions& o) {
+    pool_.reset();
+    drv_.reset();
+    auto d = Driver::Open(std::make_unique<BorrowedDevice>(dev_.get()), o);
     ASSERT_TRUE(d.ok()) << d.status().ToString();
     drv_ = std::move(d).value();
     pool_ = std::make_unique<PacketPool>(PacketPool::Create(drv_->device(), 64, 2048).value());
@@ -195,6 +206,7 @@ class CardSystemTest : public ::testing::TestWithParam<std::string> {
 #endif
     pool_.reset();
     drv_.reset();
+    dev_.reset();
   }
   Driver& drv() { return *drv_; }
   bool on_sim() const {
@@ -249,6 +261,8 @@ class CardSystemTest : public ::testing::TestWithParam<std::string> {
 #ifdef IPSEC_HAVE_SIM_CARD
   SimCard* sim_ = nullptr;    // when the backend is `sim`: its harness (memory model, violations)
 #endif
+  std::unique_ptr<Device> dev_;  // the card; drv_ borrows it
+  DriverOptions opts_;
   std::unique_ptr<Driver> drv_;
   std::unique_ptr<PacketPool> pool_;
 };
@@ -661,6 +675,29 @@ TEST_P(CardSystemTest, SaDeletedWhilePacketsAreInFlight) {
   }
   for (const Completion& c : done) EXPECT_FALSE(c.aborted);
   EXPECT_FALSE(drv().ReadSaCounters(12)->valid);
+}
+
+TEST_P(CardSystemTest, ClosingTheDriverWipesEverySa) {
+  // Keys must not outlive the process that installed them: closing the driver soft-resets the
+  // card, which wipes every slot. The next driver opens without a reset of its own and finds
+  // the table empty; with reset_on_close off it finds the SAs.
+  SaShape shape;
+  const sa::SaConfig in = MakeConfig(shape, 0x7171, sa::Direction::kInbound);
+  for (bool reset_on_close : {true, false}) {
+    SCOPED_TRACE(reset_on_close ? "reset_on_close" : "kept");
+    DriverOptions o = opts_;
+    o.reset_on_close = reset_on_close;
+    Reopen(o);
+    ASSERT_TRUE(drv().InstallSa(9, MakeConfig(shape, 0x0909, sa::Direction::kOutbound), testing::MakeKeys(shape.suite, 5)).ok());
+    ASSERT_TRUE(drv().InstallSa(drv().InboundSlot(0x7171), in, testing::MakeKeys(shape.suite, 6)).ok());
+    o.soft_reset = false;
+    Reopen(o);  // closes the driver that installed them
+    const bool out_there = drv().ReadSaParams(9).ok();
+    const bool in_there = drv().ReadSaParams(drv().InboundSlot(0x7171)).ok();
+    EXPECT_EQ(drv().ReadSaCounters(9)->valid, !reset_on_close);
+    EXPECT_EQ(out_there, !reset_on_close);
+    EXPECT_EQ(in_there, !reset_on_close);
+  }
 }
 
 TEST_P(CardSystemTest, LifetimesRaiseSoftThenHardEvents) {

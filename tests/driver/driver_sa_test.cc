@@ -4,6 +4,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "driver/borrowed_device.h"
 #include "driver/sa_params.h"
 #include "tests/driver/driver_test_util.h"
 
@@ -183,6 +184,36 @@ TEST_F(DriverSaTest, SaParamsRoundTripEveryShape) {
       auto back = FromSaParams(*p);
       ASSERT_TRUE(back.ok()) << shape.Name() << ": " << back.status().ToString();
       EXPECT_EQ(ToSaParams(*back).value(), *p) << shape.Name();
+    }
+  }
+}
+
+// Closing the driver soft-resets the card, so no SA (and no key) outlives the process that
+// installed it; with reset_on_close off, the next driver (opened without a reset) still finds them.
+TEST(DriverCloseTest, ClosingWipesEverySaUnlessTold) {
+  for (bool reset_on_close : {true, false}) {
+    SCOPED_TRACE(reset_on_close ? "reset_on_close" : "kept");
+    auto card = SoftCard::Create({}).value();
+    DriverOptions o;
+    o.reset_on_close = reset_on_close;
+    {
+      auto drv = Driver::Open(std::make_unique<BorrowedDevice>(card.get()), o).value();
+      const sa::SaConfig out = MakeConfig(SaShape{}, 0x5151, sa::Direction::kOutbound);
+      const sa::SaConfig in = MakeConfig(SaShape{}, 0x6161, sa::Direction::kInbound);
+      ASSERT_TRUE(drv->InstallSa(5, out, testing::MakeKeys(out.suite, 3)).ok());
+      ASSERT_TRUE(drv->InstallSa(drv->InboundSlot(0x6161), in, testing::MakeKeys(in.suite, 4)).ok());
+      ASSERT_TRUE(drv->ReadSaParams(5).ok());
+    }
+    o.soft_reset = false;  // look at the card as the previous driver left it
+    auto drv = Driver::Open(std::make_unique<BorrowedDevice>(card.get()), o).value();
+    auto p_out = drv->ReadSaParams(5);
+    auto p_in = drv->ReadSaParams(drv->InboundSlot(0x6161));
+    if (reset_on_close) {
+      EXPECT_EQ(p_out.status().code(), StatusCode::kNotFound);
+      EXPECT_EQ(p_in.status().code(), StatusCode::kNotFound);
+    } else {
+      EXPECT_TRUE(p_out.ok()) << p_out.status().ToString();
+      EXPECT_TRUE(p_in.ok()) << p_in.status().ToString();
     }
   }
 }
