@@ -72,7 +72,7 @@ function(ipsec_rtl_test name)
   target_compile_options(${name} PRIVATE -g0 -Wno-unused-variable)
   target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR})
   target_link_libraries(${name} PRIVATE ${A_DEPS} OpenSSL::Crypto GTest::gtest GTest::gmock GTest::gtest_main)
-  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 120 PROPERTIES LABELS rtl)
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 120 NO_PRETTY_VALUES PROPERTIES LABELS rtl)
 endfunction()
 
 function(ipsec_rtl_lint name)

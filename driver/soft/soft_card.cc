@@ -291,6 +291,7 @@ uint32_t SoftCard::ReadLocked(uint32_t offset) {
       if (busy) --reset_busy_reads_left_;
       uint32_t v = field::kCtrlStatusReady.Put(0, !busy);
       v = field::kCtrlStatusResetBusy.Put(v, busy);
+      v = field::kCtrlStatusFatal.Put(v, fatal_);
       return field::kCtrlStatusEnabled.Put(v, enabled_ && !busy);
     }
     case reg::kCtrlIrqStatus: return irq_status_;
@@ -384,6 +385,7 @@ void SoftCard::SoftReset() {
   std::fill(regs_.begin(), regs_.end(), 0);
   regs_[reg::kCtrlScratch / 4] = scratch;
   enabled_ = false;
+  fatal_ = false;
   irq_status_ = 0;
   unmatched_ = 0;
   unmatched_hi_latch_ = 0;
@@ -652,6 +654,7 @@ void SoftCard::ProcessAll(uint64_t budget) {
 }
 
 uint64_t SoftCard::ProcessRing(uint32_t n, uint64_t budget) {
+  if (fatal_) return 0;  // a failed card moves nothing until it is reset
   Ring& ring = rings_[n];
   uint64_t done = 0;
   if (!enabled_ || !ring.active || ring.error || ring.rq_cons == ring.rq_prod) return 0;
@@ -1000,6 +1003,19 @@ void SoftCard::OverrideRegisterForTest(uint32_t offset, std::optional<uint32_t> 
 void SoftCard::SetUnresponsiveForTest(bool unresponsive) {
   std::lock_guard lock(mu_);
   unresponsive_ = unresponsive;
+}
+
+void SoftCard::RaiseFatalForTest(uint64_t info) {
+  std::lock_guard lock(mu_);
+  if (fatal_) return;
+  fatal_ = true;
+  card::Event e;
+  e.kind = card::EventType::kFatal;
+  e.ring = 0xFF;
+  e.sa_index = kNoSa;
+  e.info = info;
+  PostEvent(e);
+  RaiseIrqStatus(field::kCtrlIrqStatusFatal.Mask());
 }
 
 void SoftCard::FailDmaForTest(uint64_t iova, uint64_t bytes) {

@@ -99,6 +99,10 @@ class SoftCard final : public Device {
   void OverrideRegisterForTest(uint32_t offset, std::optional<uint32_t> value);
   // Register reads fail with Unavailable (a card that stopped answering).
   void SetUnresponsiveForTest(bool unresponsive);
+  // An internal fault as the contract describes it (docs/device-interface.md, "Errors"):
+  // CTRL_STATUS.FATAL and IRQ_STATUS.FATAL set, a `fatal` event with INFO = `info`, and no ring
+  // moves again until a soft reset clears it.
+  void RaiseFatalForTest(uint64_t info);
   // Card accesses to [iova, iova + bytes) fail as if unmapped.
   void FailDmaForTest(uint64_t iova, uint64_t bytes);
   // Called with each completion before the card writes it; may change any field.
@@ -162,6 +166,7 @@ class SoftCard final : public Device {
   std::vector<uint32_t> regs_;
   std::map<uint32_t, uint32_t> overrides_;
   bool unresponsive_ = false;
+  bool fatal_ = false;  // CTRL_STATUS.FATAL: processing stopped until a soft reset
   bool enabled_ = false;
   uint32_t reset_busy_reads_left_ = 0;
   uint32_t irq_status_ = 0;

@@ -16,6 +16,7 @@
 
 #include "host/common/bytes.h"
 #include "tests/esp/test_packets.h"
+#include "tests/gateway/gateway_test_util.h"
 #ifdef IPSEC_HAVE_SIM_CARD
 #include "driver/sim/sim_card.h"
 #endif
@@ -39,19 +40,8 @@ std::vector<std::string> Devices() {
   return d;
 }
 
-TrafficSelector Ts(const char* first, const char* last) {
-  TrafficSelector t;
-  auto a = *sa::IpAddress::Parse(first);
-  auto b = *sa::IpAddress::Parse(last);
-  t.type = a.v6 ? TsType::kIpv6AddrRange : TsType::kIpv4AddrRange;
-  t.start_address.assign(reinterpret_cast<const std::byte*>(a.bytes.data()),
-                         reinterpret_cast<const std::byte*>(a.bytes.data()) + a.size());
-  t.end_address.assign(reinterpret_cast<const std::byte*>(b.bytes.data()),
-                       reinterpret_cast<const std::byte*>(b.bytes.data()) + b.size());
-  return t;
-}
-
-Endpoint Ep(const char* addr) { return Endpoint{*sa::IpAddress::Parse(addr), 4500}; }
+using testing::Ep;
+using testing::Ts;
 
 struct Captured {
   std::vector<std::pair<Buf, Endpoint>> esp;

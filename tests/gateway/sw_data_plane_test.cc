@@ -11,6 +11,7 @@
 #include "host/common/ip.h"
 #include "host/ike/crypto/random_source.h"
 #include "tests/esp/test_packets.h"
+#include "tests/gateway/gateway_test_util.h"
 
 namespace ipsec::ike {
 namespace {
@@ -19,19 +20,8 @@ using esp::testing::MakeKeys;
 using esp::testing::MakePacket;
 using Buf = std::vector<std::byte>;
 
-TrafficSelector Ts(const char* first, const char* last) {
-  TrafficSelector t;
-  auto a = *sa::IpAddress::Parse(first);
-  auto b = *sa::IpAddress::Parse(last);
-  t.type = a.v6 ? TsType::kIpv6AddrRange : TsType::kIpv4AddrRange;
-  t.start_address.assign(reinterpret_cast<const std::byte*>(a.bytes.data()),
-                         reinterpret_cast<const std::byte*>(a.bytes.data()) + a.size());
-  t.end_address.assign(reinterpret_cast<const std::byte*>(b.bytes.data()),
-                       reinterpret_cast<const std::byte*>(b.bytes.data()) + b.size());
-  return t;
-}
-
-Endpoint Ep(const char* addr) { return Endpoint{*sa::IpAddress::Parse(addr), 4500}; }
+using testing::Ep;
+using testing::Ts;
 
 class SoftwareDataPlaneTest : public ::testing::Test {
  protected:

@@ -13,6 +13,8 @@ run(${CMAKE_COMMAND} -S ${SOURCE_DIR} -B ${WORK_DIR}/cmake-build -DCMAKE_PREFIX_
 run(${CMAKE_COMMAND} --build ${WORK_DIR}/cmake-build)
 run(${WORK_DIR}/cmake-build/consumer)
 message(STATUS "find_package consumer: ${LAST_OUT}")
+run(${WORK_DIR}/cmake-build/consumer_runtime)
+message(STATUS "find_package runtime consumer: ${LAST_OUT}")
 set(ENV{PKG_CONFIG_PATH} ${prefix}/lib/pkgconfig:${prefix}/lib/x86_64-linux-gnu/pkgconfig)
 run(pkg-config --cflags --libs ipsec-accel)
 string(STRIP "${LAST_OUT}" flags)

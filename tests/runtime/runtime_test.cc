@@ -719,6 +719,61 @@ TEST_P(RuntimeTest, UnresponsiveCardFailsPendingWorkAndComesBack) {
   }
 }
 
+// An internal fault (CTRL_STATUS.FATAL with a `fatal` event): the driver fails the queues, the
+// runtime takes it for a lost card and recovers with a soft reset; what was on the card completes
+// with a device error, sequence numbers carry on, traffic resumes on the card.
+TEST_P(RuntimeTest, FatalCardErrorFailsPendingWorkAndTheRuntimeRecovers) {
+  Open();
+  if (soft() == nullptr) GTEST_SKIP() << "needs SoftCard::RaiseFatalForTest";
+  const uint32_t t = ProtectAllTunnel();
+  const sa::SaConfig out = Config(0xC001, sa::Direction::kOutbound);
+  const SaHandle h = Add(out, 61, t);
+  auto peer = Software(Mirror(out), 61);
+  const auto clear = Cleartext(120, 9000);
+  auto r1 = Run(std::vector<Input>(clear.begin(), clear.begin() + 40));
+  uint64_t last = 0;
+  for (const auto& r : r1) {
+    ASSERT_EQ(r.status, RtStatus::kOk);
+    last = std::max<uint64_t>(last, EspSeq(r.out));
+  }
+  // Packets on the card when it fails: the card stops; they come back as device errors.
+  std::vector<RtPacket> pkts;
+  for (size_t i = 0; i < 10; ++i) {
+    driver::Packet p = pools_[0].Load(static_cast<uint32_t>(i), clear[40 + i].bytes, 256);
+    pkts.push_back({p.buf, p.iova, sa::Direction::kOutbound, kNoSa, 40 + i});
+  }
+  soft()->RaiseFatalForTest(0xfa7a1);
+  ASSERT_EQ(rt_->queue(0).Submit(pkts), pkts.size());
+  std::vector<Result> res(clear.size());
+  size_t completed = 0;
+  bool recovered = false;
+  std::array<RtCompletion, 32> cpl;
+  for (int round = 0; (completed < pkts.size() || !recovered) && round < 10000; ++round) {
+    (void)rt_->Service();
+    const size_t m = rt_->queue(0).Poll(cpl);
+    for (size_t k = 0; k < m; ++k) Collect(cpl[k], res);
+    completed += m;
+    recovered = rt_->card_up() && rt_->stats().recoveries == 1;
+  }
+  ASSERT_TRUE(recovered);
+  ASSERT_EQ(completed, pkts.size());
+  for (size_t i = 40; i < 50; ++i) EXPECT_EQ(res[i].status, RtStatus::kDeviceError) << i;
+  std::set<RuntimeEventType> types;
+  for (const auto& e : rt_->TakeEvents()) types.insert(e.type);
+  EXPECT_TRUE(types.count(RuntimeEventType::kCardLost));
+  EXPECT_TRUE(types.count(RuntimeEventType::kCardRecovered));
+  // The reset cleared FATAL; the SA is back on the card and never reuses a sequence number.
+  EXPECT_EQ(card::field::kCtrlStatusFatal.Get(*rt_->device()->Read32(card::reg::kCtrlStatus)), 0u);
+  EXPECT_EQ(Info(h).placement, Placement::kCard);
+  auto r2 = Run(std::vector<Input>(clear.begin() + 50, clear.end()));
+  for (size_t i = 0; i < r2.size(); ++i) {
+    ASSERT_EQ(r2[i].status, RtStatus::kOk) << i;
+    EXPECT_TRUE(r2[i].card);
+    EXPECT_GT(EspSeq(r2[i].out), last);
+    EXPECT_EQ(*RunSoftware(*peer, r2[i].out), clear[50 + i].bytes);
+  }
+}
+
 // Four queues on four threads share one card SA and one software SA while the control thread
 // services the runtime and rekeys the tunnel: every packet completes once, sequence numbers are
 // unique per SA.
