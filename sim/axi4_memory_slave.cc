@@ -184,6 +184,22 @@ int Axi4MemorySlave::PickReady(const std::deque<Burst>& q, uint64_t cycle) {
   return chosen;
 }
 
+void Axi4MemorySlave::InjectStrayResponse(AxiDir dir, uint32_t id) {
+  Burst b;
+  b.id = id;
+  b.addr = 0;
+  b.beats = 1;
+  b.size = 6;
+  b.resp = AxiResp::kOkay;
+  b.ready_cycle = 0;
+  b.seq = seq_++;
+  if (dir == AxiDir::kRead) {
+    reads_.push_back(b);
+  } else {
+    bresps_.push_back(b);
+  }
+}
+
 void Axi4MemorySlave::FillReadBeat(const Burst& b, Axi4SlaveOut& out) {
   out.rdata.fill(std::byte{0});
   if (b.resp != AxiResp::kOkay) return;

@@ -94,6 +94,10 @@ class Axi4MemorySlave {
   void Reset();
 
   void AddErrorRule(const ErrorRule& rule) { rules_.push_back({rule, 0}); }
+  // Answers a request that was never made, as a broken interconnect or host might: one B
+  // (kWrite) or one single-beat R with RLAST (kRead, data zero), ID `id`, OKAY, queued behind the
+  // responses already due. For tests of the card's fault detection; not counted in stats().
+  void InjectStrayResponse(AxiDir dir, uint32_t id);
   void ClearErrorRules() { rules_.clear(); }
   void set_config(const Axi4SlaveConfig& config);
   const Axi4SlaveConfig& config() const { return config_; }

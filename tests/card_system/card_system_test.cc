@@ -677,6 +677,57 @@ TEST_P(CardSystemTest, SaDeletedWhilePacketsAreInFlight) {
   EXPECT_FALSE(drv().ReadSaCounters(12)->valid);
 }
 
+TEST_P(CardSystemTest, StrayHostResponsesRaiseFatalAndAResetRecovers) {
+#ifdef IPSEC_HAVE_SIM_CARD
+  if (sim_ == nullptr) GTEST_SKIP() << "needs the Verilated card's host-memory model";
+  // A response on m_axi_gmem that nothing was waiting for (a broken interconnect or host) is
+  // drained where it lands, and the card raises CTRL_STATUS.FATAL: the driver's health check
+  // fails every queue; a new driver (soft reset) brings the card back. The top's AXI IDs are
+  // {master index, 1 bit}: 0 the queue engine, 1 and 2 the outbound and inbound ESP engines,
+  // 3 no master (the muxes drain it).
+  struct Case {
+    sim::AxiDir dir;
+    uint32_t id;
+    const char* name;
+  };
+  for (const Case& c : {Case{sim::AxiDir::kRead, 0u << 1, "R to the queue engine"},
+                        Case{sim::AxiDir::kWrite, 0u << 1, "B to the queue engine"},
+                        Case{sim::AxiDir::kRead, 1u << 1, "R to the outbound engine"},
+                        Case{sim::AxiDir::kWrite, 2u << 1, "B to the inbound engine"},
+                        Case{sim::AxiDir::kWrite, 3u << 1, "B to no master"},
+                        Case{sim::AxiDir::kRead, 3u << 1, "R to no master"}}) {
+    SCOPED_TRACE(c.name);
+    Reopen(opts_);
+    ASSERT_TRUE(drv().CheckHealth().ok());
+    sim_->harness().slave().InjectStrayResponse(c.dir, c.id);
+    dev_->Step(400);
+    EXPECT_TRUE(sim_->harness().slave().Idle()) << "the stray response was not taken";
+    EXPECT_EQ(card::field::kCtrlStatusFatal.Get(*dev_->Read32(card::reg::kCtrlStatus)), 1u);
+    EXPECT_EQ(drv().CheckHealth().code(), StatusCode::kInternal);
+  }
+  // A soft reset clears FATAL; the card works as before.
+  Reopen(opts_);
+  ASSERT_TRUE(drv().CheckHealth().ok());
+  SaShape shape;
+  const sa::SaConfig cfg = MakeConfig(shape, 0x5a5a, sa::Direction::kOutbound);
+  ASSERT_TRUE(drv().InstallSa(4, cfg, testing::MakeKeys(shape.suite, 2)).ok());
+  auto ref = esp::EspSa::Create(cfg, testing::MakeKeys(shape.suite, 2)).value();
+  const auto in = testing::MakePacket({.payload_len = 600, .seed = 77});
+  Packet p = pool_->Load(0, in);
+  p.dir = card::Dir::kOutbound;
+  p.sa_index = 4;
+  ASSERT_EQ(drv().Submit(0, std::span<const Packet>(&p, 1)), 1u);
+  const auto done = testing::PollAll(drv(), 0, 1);
+  ASSERT_EQ(done.size(), 1u);
+  ASSERT_TRUE(done[0].ok()) << card::CplStatusName(done[0].status);
+  std::vector<std::byte> want;
+  ASSERT_EQ(Software(*ref, true, in, &want), sa::DropReason::kOk);
+  EXPECT_EQ(testing::Output(pool_->Get(0), done[0]), want);
+#else
+  GTEST_SKIP() << "built without the Verilated card";
+#endif
+}
+
 TEST_P(CardSystemTest, ClosingTheDriverWipesEverySa) {
   // Keys must not outlive the process that installed them: closing the driver soft-resets the
   // card, which wipes every slot. The next driver opens without a reset of its own and finds

@@ -48,7 +48,10 @@ module axi_rd_mux #(
   input  logic [1:0]        m_rresp_i,
   input  logic              m_rlast_i,
   input  logic              m_rvalid_i,
-  output logic              m_rready_o
+  output logic              m_rready_o,
+
+  // An R beat whose ID names no master was drained: one-cycle pulse (CTRL_STATUS.FATAL).
+  output logic              fault_o
 );
 
   if (N < 2) begin : gen_bad_n
@@ -146,5 +149,6 @@ module axi_rd_mux #(
   end
   // An index beyond N-1 (N not a power of two) names no master: its beats are drained.
   assign m_rready_o = (32'(r_sel) < N) ? s_rready_i[r_sel] : 1'b1;
+  assign fault_o    = m_rvalid_i && !(32'(r_sel) < N);
 
 endmodule

@@ -58,7 +58,10 @@ module axi_wr_mux #(
   input  logic [MIdW-1:0]   m_bid_i,
   input  logic [1:0]        m_bresp_i,
   input  logic              m_bvalid_i,
-  output logic              m_bready_o
+  output logic              m_bready_o,
+
+  // A B response whose ID names no master was drained: one-cycle pulse (CTRL_STATUS.FATAL).
+  output logic              fault_o
 );
 
   if (N < 2) begin : gen_bad_n
@@ -180,5 +183,6 @@ module axi_wr_mux #(
   end
   // An index beyond N-1 (N not a power of two) names no master: its responses are drained.
   assign m_bready_o = (32'(b_sel) < N) ? s_bready_i[b_sel] : 1'b1;
+  assign fault_o    = m_bvalid_i && !(32'(b_sel) < N);
 
 endmodule

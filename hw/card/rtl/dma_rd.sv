@@ -62,7 +62,11 @@ module dma_rd #(
   input  logic [1:0]       m_axi_rresp_i,
   input  logic             m_axi_rlast_i,
   input  logic             m_axi_rvalid_i,
-  output logic             m_axi_rready_o
+  output logic             m_axi_rready_o,
+
+  // An R beat arrived while no burst was outstanding (a broken interconnect or host): it is
+  // dropped and this pulses for one cycle; the card raises CTRL_STATUS.FATAL.
+  output logic             fault_o
 );
 
   if (DataW != 512) begin : gen_bad_dataw
@@ -105,7 +109,7 @@ module dma_rd #(
   logic                 reach_line;      // this burst ends at a 4 KiB line
   logic                 issue;
 
-  logic                 r_fire, rf_push_ready, rf_valid, rf_pop, rf_err;
+  logic                 r_fire, r_stray, rf_push_ready, rf_valid, rf_pop, rf_err;
   logic [511:0]         rf_data;
 
   // Command register: cuts the path from the ports into the beat arithmetic. The low six bits of
@@ -181,7 +185,7 @@ module dma_rd #(
     end
     credits_d = credits_q + (issue ? CredW'(burst_beats) : CredW'(0)) -
                 CredW'(fq_valid && fq_pop);
-    bursts_d  = bursts_q + BurstCntW'(issue) - BurstCntW'(r_fire && m_axi_rlast_i);
+    bursts_d  = bursts_q + BurstCntW'(issue) - BurstCntW'(r_fire && m_axi_rlast_i && !r_stray);
   end
 
   always_ff @(posedge clk_i) begin
@@ -238,8 +242,12 @@ module dma_rd #(
   // ---------------------------------------------------------------------------------------------
   // R FIFO: never full when a beat arrives (credits), so RREADY is its (registered) not-full flag
   // ---------------------------------------------------------------------------------------------
+  // A beat with no burst outstanding (bursts_q counts from the AR's issue, before its handshake,
+  // so a real beat always finds it above zero) is taken and dropped, never pushed.
   assign m_axi_rready_o = rf_push_ready;
   assign r_fire         = m_axi_rvalid_i && rf_push_ready;
+  assign r_stray        = bursts_q == '0;
+  assign fault_o        = r_fire && r_stray;
 
   // The FIFO's RAM read feeds a register slice, so the funnel shifter starts at flops. Credits
   // return when a beat leaves the FIFO (the slice's two entries are beyond the credit count).
@@ -250,7 +258,7 @@ module dma_rd #(
     .clk_i       (clk_i),
     .rst_i       (rst_i),
     .in_data_i   ({m_axi_rresp_i != 2'b00, m_axi_rdata_i}),
-    .in_valid_i  (m_axi_rvalid_i),
+    .in_valid_i  (m_axi_rvalid_i && !r_stray),
     .in_ready_o  (rf_push_ready),
     .out_data_o  ({fq_err, fq_data}),
     .out_valid_o (fq_valid),
@@ -369,7 +377,7 @@ module dma_rd #(
 `ifndef SYNTHESIS
   always_ff @(posedge clk_i) begin
     if (!rst_i) begin
-      assert (!(m_axi_rvalid_i && !rf_push_ready))
+      assert (!(m_axi_rvalid_i && !rf_push_ready && !r_stray))
         else $error("dma_rd: R beat refused: the credit count let the R FIFO fill (%m)");
       assert (!(rd_cmd_valid_i && rd_cmd_ready_o && rd_cmd_len_i == 16'd0))
         else $error("dma_rd: command with len 0 (%m)");

@@ -104,7 +104,11 @@ module esp_engine #(
   input  logic             m_bid_i,
   input  logic [1:0]       m_bresp_i,
   input  logic [1:0]       m_bvalid_i,
-  output logic [1:0]       m_bready_o
+  output logic [1:0]       m_bready_o,
+
+  // A DMA engine drained a response with nothing outstanding (dma_rd/dma_wr fault_o): one-cycle
+  // pulse toward CTRL_STATUS.FATAL.
+  output logic             fault_o
 );
 
   localparam int unsigned OrderDepth = 64;  // descriptors inside the engine
@@ -339,6 +343,9 @@ module esp_engine #(
   // ---------------------------------------------------------------------------------------------
   // DMA per engine
   // ---------------------------------------------------------------------------------------------
+  logic [1:0] rd_fault, wr_fault;
+  assign fault_o = |{rd_fault, wr_fault};
+
   for (genvar e = 0; e < 2; e++) begin : gen_dma
     // 8 bursts in flight keep a 1500-byte read at ~0.98 beats/cycle behind 64 cycles of latency
     // (hw/card/doc/dma.md); 4 would give ~0.80.
@@ -366,7 +373,8 @@ module esp_engine #(
       .m_axi_rresp_i  (m_rresp_i),
       .m_axi_rlast_i  (m_rlast_i),
       .m_axi_rvalid_i (m_rvalid_i[e]),
-      .m_axi_rready_o (m_rready_o[e])
+      .m_axi_rready_o (m_rready_o[e]),
+      .fault_o        (rd_fault[e])
     );
     dma_wr #(.MaxBurst(MaxBurst), .Outstanding(8), .IdW(1), .IdValue(0)) u_wr (
       .clk_i, .rst_i,
@@ -397,7 +405,8 @@ module esp_engine #(
       .m_axi_bid_i    (m_bid_i),
       .m_axi_bresp_i  (m_bresp_i),
       .m_axi_bvalid_i (m_bvalid_i[e]),
-      .m_axi_bready_o (m_bready_o[e])
+      .m_axi_bready_o (m_bready_o[e]),
+      .fault_o        (wr_fault[e])
     );
   end
 

@@ -92,6 +92,7 @@ module ipsec_card_top #(
 
   // card_ctrl <-> queue_engine
   logic                    enable, enabled, event_written, events_lost, unmatched_inc, ctrl_irq;
+  logic                    eng_fault, q_fault, rd_mux_fault, wr_mux_fault, fatal_q;
   logic [63:0]             evq_base;
   logic [4:0]              evq_size_log2;
   logic                    evq_enable, evq_irq_enable;
@@ -156,7 +157,7 @@ module ipsec_card_top #(
     .s_axil_rresp_o   (s_axi_control_rresp),
     .s_axil_rvalid_o  (s_axi_control_rvalid),
     .s_axil_rready_i  (s_axi_control_rready),
-    .dp_rst_o (dp_rst), .enable_o (enable), .enabled_i (enabled), .fatal_i (1'b0),
+    .dp_rst_o (dp_rst), .enable_o (enable), .enabled_i (enabled), .fatal_i (fatal_q),
     .event_written_i (event_written), .events_lost_i (events_lost),
     .unmatched_inc_i (unmatched_inc), .irq_o (ctrl_irq),
     .lk_valid_i (lk_valid), .lk_ready_o (lk_ready), .lk_index_i (lk_index),
@@ -262,7 +263,8 @@ module ipsec_card_top #(
     .m_axi_wdata_o (s_wdata[0 +: 512]), .m_axi_wstrb_o (s_wstrb[0 +: 64]),
     .m_axi_wlast_o (s_wlast[0]), .m_axi_wvalid_o (s_wvalid[0]), .m_axi_wready_i (s_wready[0]),
     .m_axi_bid_i (s_bid), .m_axi_bresp_i (s_bresp), .m_axi_bvalid_i (s_bvalid[0]),
-    .m_axi_bready_o (s_bready[0])
+    .m_axi_bready_o (s_bready[0]),
+    .fault_o        (q_fault)
   );
 
   esp_engine #(
@@ -295,7 +297,8 @@ module ipsec_card_top #(
     .m_wdata_o (s_wdata[512 +: 1024]), .m_wstrb_o (s_wstrb[64 +: 128]),
     .m_wlast_o (s_wlast[2:1]), .m_wvalid_o (s_wvalid[2:1]), .m_wready_i (s_wready[2:1]),
     .m_bid_i (s_bid), .m_bresp_i (s_bresp), .m_bvalid_i (s_bvalid[2:1]),
-    .m_bready_o (s_bready[2:1])
+    .m_bready_o (s_bready[2:1]),
+    .fault_o (eng_fault)
   );
 
   axi_rd_mux #(.N(3), .SIdW(1)) u_rd_mux (
@@ -308,7 +311,8 @@ module ipsec_card_top #(
     .m_arsize_o (m_axi_gmem_arsize), .m_arburst_o (m_axi_gmem_arburst),
     .m_arvalid_o (m_axi_gmem_arvalid), .m_arready_i (m_axi_gmem_arready),
     .m_rid_i (m_axi_gmem_rid), .m_rdata_i (m_axi_gmem_rdata), .m_rresp_i (m_axi_gmem_rresp),
-    .m_rlast_i (m_axi_gmem_rlast), .m_rvalid_i (m_axi_gmem_rvalid), .m_rready_o (m_axi_gmem_rready)
+    .m_rlast_i (m_axi_gmem_rlast), .m_rvalid_i (m_axi_gmem_rvalid), .m_rready_o (m_axi_gmem_rready),
+    .fault_o (rd_mux_fault)
   );
   axi_wr_mux #(.N(3), .SIdW(1)) u_wr_mux (
     .clk_i (ap_clk), .rst_i (dp_rst),
@@ -323,8 +327,18 @@ module ipsec_card_top #(
     .m_wdata_o (m_axi_gmem_wdata), .m_wstrb_o (m_axi_gmem_wstrb), .m_wlast_o (m_axi_gmem_wlast),
     .m_wvalid_o (m_axi_gmem_wvalid), .m_wready_i (m_axi_gmem_wready),
     .m_bid_i (m_axi_gmem_bid), .m_bresp_i (m_axi_gmem_bresp), .m_bvalid_i (m_axi_gmem_bvalid),
-    .m_bready_o (m_axi_gmem_bready)
+    .m_bready_o (m_axi_gmem_bready),
+    .fault_o (wr_mux_fault)
   );
+
+  // Internal faults (docs/device-interface.md, "Errors"): a response on the host-memory port
+  // that nothing was waiting for, drained by the mux (ID of no master), the queue engine or a
+  // DMA engine. The host side broke the AXI contract, so the card's view of its memory traffic can
+  // no longer be trusted: CTRL_STATUS.FATAL (sticky until a soft reset) and IRQ_STATUS.FATAL.
+  always_ff @(posedge ap_clk) begin
+    if (dp_rst) fatal_q <= 1'b0;
+    else        fatal_q <= eng_fault || q_fault || rd_mux_fault || wr_mux_fault;
+  end
 
   assign interrupt = ctrl_irq || (|ring_irq);
 

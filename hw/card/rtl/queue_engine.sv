@@ -129,7 +129,12 @@ module queue_engine #(
   input  logic [IdW-1:0]           m_axi_bid_i,
   input  logic [1:0]               m_axi_bresp_i,
   input  logic                     m_axi_bvalid_i,
-  output logic                     m_axi_bready_o
+  output logic                     m_axi_bready_o,
+
+  // A response with nothing outstanding (R outside a descriptor fetch, B outside a write's
+  // response wait; a broken interconnect or host): taken, dropped, one-cycle pulse
+  // (CTRL_STATUS.FATAL).
+  output logic                     fault_o
 );
 
   localparam int unsigned R = RingPairs;
@@ -804,7 +809,8 @@ module queue_engine #(
   assign m_axi_arsize_o  = 3'd6;
   assign m_axi_arburst_o = 2'b01;  // INCR
   assign m_axi_arvalid_o = f_st_q == StFAddr;
-  assign m_axi_rready_o  = f_st_q == StFData && !rb_lo_q && !rb_hi_q;
+  // Outside StFData no read is outstanding: a beat there is a stray, drained and reported.
+  assign m_axi_rready_o  = f_st_q == StFData ? !rb_lo_q && !rb_hi_q : 1'b1;
 
   assign m_axi_awid_o    = '0;
   assign m_axi_awaddr_o  = w_addr_q;
@@ -816,7 +822,9 @@ module queue_engine #(
   assign m_axi_wstrb_o   = w_strb_q;
   assign m_axi_wlast_o   = 1'b1;
   assign m_axi_wvalid_o  = w_st_q == StWSend && !w_w_done_q;
-  assign m_axi_bready_o  = w_st_q == StWResp;
+  // Likewise B outside StWResp (the one write in flight has not finished its W, or none is).
+  assign m_axi_bready_o  = 1'b1;
+  assign fault_o         = (m_axi_rvalid_i && f_st_q != StFData) || (m_axi_bvalid_i && w_st_q != StWResp);
 
   //////////////////////////////////////////////////////////////////////////////////////////////
   // Assertions

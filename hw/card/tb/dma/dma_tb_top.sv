@@ -13,7 +13,8 @@
 // cycles of latency at full rate), engine 1 the small MaxBurst1/Outstanding1 (8, 2), so one model
 // exercises both splitting regimes.
 // s_axi_control is a dummy register slave: writes are acknowledged and dropped, reads return
-// "DMA1". interrupt is tied low.
+// "DMA1". interrupt is a sticky "fault seen" flag: any dma_rd/dma_wr/mux fault_o since reset
+// (a response nothing was waiting for).
 `default_nettype none
 
 module dma_tb_top #(
@@ -130,7 +131,13 @@ module dma_tb_top #(
 
   logic rst;
   assign rst       = !ap_rst_n;
-  assign interrupt = 1'b0;
+  logic [5:0] faults;
+  logic       fault_seen_q;
+  always_ff @(posedge ap_clk) begin
+    if (rst) fault_seen_q <= 1'b0;
+    else     fault_seen_q <= fault_seen_q || (|faults);
+  end
+  assign interrupt = fault_seen_q;
 
   // ---------------------------------------------------------------------------------------------
   // Dummy register slave: one write and one read at a time, OKAY, reads "DMA1"
@@ -217,7 +224,8 @@ module dma_tb_top #(
     .m_axi_arburst_o(ar_burst[0*2 +: 2]), .m_axi_arvalid_o(ar_valid[0]),
     .m_axi_arready_i(ar_ready[0]),
     .m_axi_rid_i(r_id), .m_axi_rdata_i(r_data), .m_axi_rresp_i(r_resp), .m_axi_rlast_i(r_last),
-    .m_axi_rvalid_i(r_valid[0]), .m_axi_rready_o(r_ready[0]));
+    .m_axi_rvalid_i(r_valid[0]), .m_axi_rready_o(r_ready[0]),
+    .fault_o(faults[0]));
 
   dma_wr #(.MaxBurst(MaxBurst0), .Outstanding(Outstanding0), .IdW(SIdW), .IdValue(1)) u_wr0 (
     .clk_i(ap_clk), .rst_i(rst),
@@ -233,7 +241,8 @@ module dma_tb_top #(
     .m_axi_wdata_o(w_data[0*512 +: 512]), .m_axi_wstrb_o(w_strb[0*64 +: 64]),
     .m_axi_wlast_o(w_last[0]), .m_axi_wvalid_o(w_valid[0]), .m_axi_wready_i(w_ready[0]),
     .m_axi_bid_i(b_id), .m_axi_bresp_i(b_resp), .m_axi_bvalid_i(b_valid[0]),
-    .m_axi_bready_o(b_ready[0]));
+    .m_axi_bready_o(b_ready[0]),
+    .fault_o(faults[2]));
 
   // Engine 1
   logic [79:0]  rd1_c_data, wr1_c_data;
@@ -277,7 +286,8 @@ module dma_tb_top #(
     .m_axi_arburst_o(ar_burst[1*2 +: 2]), .m_axi_arvalid_o(ar_valid[1]),
     .m_axi_arready_i(ar_ready[1]),
     .m_axi_rid_i(r_id), .m_axi_rdata_i(r_data), .m_axi_rresp_i(r_resp), .m_axi_rlast_i(r_last),
-    .m_axi_rvalid_i(r_valid[1]), .m_axi_rready_o(r_ready[1]));
+    .m_axi_rvalid_i(r_valid[1]), .m_axi_rready_o(r_ready[1]),
+    .fault_o(faults[3]));
 
   dma_wr #(.MaxBurst(MaxBurst1), .Outstanding(Outstanding1), .IdW(SIdW), .IdValue(2)) u_wr1 (
     .clk_i(ap_clk), .rst_i(rst),
@@ -293,7 +303,8 @@ module dma_tb_top #(
     .m_axi_wdata_o(w_data[1*512 +: 512]), .m_axi_wstrb_o(w_strb[1*64 +: 64]),
     .m_axi_wlast_o(w_last[1]), .m_axi_wvalid_o(w_valid[1]), .m_axi_wready_i(w_ready[1]),
     .m_axi_bid_i(b_id), .m_axi_bresp_i(b_resp), .m_axi_bvalid_i(b_valid[1]),
-    .m_axi_bready_o(b_ready[1]));
+    .m_axi_bready_o(b_ready[1]),
+    .fault_o(faults[1]));
 
   // ---------------------------------------------------------------------------------------------
   // Muxes onto m_axi_gmem
@@ -308,7 +319,8 @@ module dma_tb_top #(
     .m_arsize_o(m_axi_gmem_arsize), .m_arburst_o(m_axi_gmem_arburst),
     .m_arvalid_o(m_axi_gmem_arvalid), .m_arready_i(m_axi_gmem_arready),
     .m_rid_i(m_axi_gmem_rid), .m_rdata_i(m_axi_gmem_rdata), .m_rresp_i(m_axi_gmem_rresp),
-    .m_rlast_i(m_axi_gmem_rlast), .m_rvalid_i(m_axi_gmem_rvalid), .m_rready_o(m_axi_gmem_rready));
+    .m_rlast_i(m_axi_gmem_rlast), .m_rvalid_i(m_axi_gmem_rvalid), .m_rready_o(m_axi_gmem_rready),
+    .fault_o(faults[4]));
 
   axi_wr_mux #(.N(2), .SIdW(SIdW)) u_wr_mux (
     .clk_i(ap_clk), .rst_i(rst),
@@ -323,6 +335,7 @@ module dma_tb_top #(
     .m_wdata_o(m_axi_gmem_wdata), .m_wstrb_o(m_axi_gmem_wstrb), .m_wlast_o(m_axi_gmem_wlast),
     .m_wvalid_o(m_axi_gmem_wvalid), .m_wready_i(m_axi_gmem_wready),
     .m_bid_i(m_axi_gmem_bid), .m_bresp_i(m_axi_gmem_bresp), .m_bvalid_i(m_axi_gmem_bvalid),
-    .m_bready_o(m_axi_gmem_bready));
+    .m_bready_o(m_axi_gmem_bready),
+    .fault_o(faults[5]));
 
 endmodule

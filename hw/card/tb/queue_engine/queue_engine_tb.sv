@@ -187,7 +187,8 @@ module queue_engine_tb #(
     .m_axi_wstrb_o(m_axi_gmem_wstrb), .m_axi_wlast_o(m_axi_gmem_wlast),
     .m_axi_wvalid_o(m_axi_gmem_wvalid), .m_axi_wready_i(m_axi_gmem_wready),
     .m_axi_bid_i(m_axi_gmem_bid), .m_axi_bresp_i(m_axi_gmem_bresp),
-    .m_axi_bvalid_i(m_axi_gmem_bvalid), .m_axi_bready_o(m_axi_gmem_bready)
+    .m_axi_bvalid_i(m_axi_gmem_bvalid), .m_axi_bready_o(m_axi_gmem_bready),
+    .fault_o()
   );
 
   assign desc_data = desc;
