@@ -6,9 +6,12 @@
 #      nice -n 19 scripts/synth_card.sh build/synth-card-s16 NumSa=16 RingPairs=2 AesLanes=1
 #
 # Why: synth_xilinx of the whole top with the two aes_gcm_core instances inside did not finish in
-# 2 hours on a shared 2-core machine. Even so, expect a long run: with NumSa=16 this script was
-# stopped after 35 minutes (14 GB peak) in synth_xilinx's gate-level opt, `proc` of esp_inbound
-# alone taking 10 minutes (hw/card/doc/theory_of_operation.md, "The whole card top"). Here each card module is mapped once (no -flatten) and aes_gcm_core is read with
+# 2 hours on a shared 2-core machine. Even so, expect a long run: with NumSa=16 the counts took
+# 106 minutes (14.1 GB peak) and the depth 101 minutes (13.4 GB) on a busy machine, the
+# memories-only run at the contract defaults 52 minutes (2.3 GB); `proc` of esp_inbound alone
+# takes about 10 minutes (hw/card/doc/theory_of_operation.md, "The whole card top", has the
+# results). Run counts and depth as two processes only if the memory allows both. Here each card
+# module is mapped once (no -flatten) and aes_gcm_core is read with
 # `read_verilog -lib`, so it is an empty box: its resources and depth come from the crypto-core
 # synthesis (scripts/synth.sh, docs/performance.md "HDL crypto cores"); add them per instance.
 # Sources: hw/card/card_sources.cmake (IPSEC_CARD_TOP_SOURCES), the same list as the ctest
