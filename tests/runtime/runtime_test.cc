@@ -208,6 +208,23 @@ class RuntimeTest : public ::testing::TestWithParam<std::string> {
     EXPECT_EQ(rt_->pending_retirements(), 0u);
   }
 
+  // After a card fault with `pending` packets submitted on queue 0: services the runtime and
+  // polls until they all completed (into `res`) and the runtime has recovered once (bounded).
+  // Returns the completions seen; `recovered` tells whether the recovery happened.
+  size_t PollThroughRecovery(size_t pending, std::vector<Result>& res, bool* recovered) {
+    size_t completed = 0;
+    *recovered = false;
+    std::array<RtCompletion, 64> cpl;
+    for (int round = 0; (completed < pending || !*recovered) && round < 10000; ++round) {
+      (void)rt_->Service();
+      const size_t m = rt_->queue(0).Poll(cpl);
+      for (size_t k = 0; k < m; ++k) Collect(cpl[k], res);
+      completed += m;
+      *recovered = rt_->card_up() && rt_->stats().recoveries == 1;
+    }
+    return completed;
+  }
+
   static constexpr uint32_t kBufs = 128;
   std::unique_ptr<Runtime> rt_;
   std::vector<driver::PacketPool> pools_;
@@ -619,16 +636,8 @@ TEST_P(RuntimeTest, CardResetMidTrafficRestoresSasAndTrafficResumes) {
   ASSERT_TRUE(rt_->device()->Write32(card::reg::kCtrlCtrl, card::field::kCtrlCtrlSoftReset.Mask()).ok());
 
   std::vector<Result> res(clear.size());
-  size_t completed = 0;
-  std::array<RtCompletion, 64> cpl;
   bool recovered = false;
-  for (int round = 0; (completed < pkts.size() || !recovered) && round < 10000; ++round) {
-    (void)rt_->Service();
-    const size_t m = rt_->queue(0).Poll(cpl);
-    for (size_t k = 0; k < m; ++k) Collect(cpl[k], res);
-    completed += m;
-    recovered = rt_->card_up() && rt_->stats().recoveries == 1;
-  }
+  const size_t completed = PollThroughRecovery(pkts.size(), res, &recovered);
   ASSERT_TRUE(recovered);
   ASSERT_EQ(completed, pkts.size());  // every pending packet came back, once
   size_t acked = 0;
@@ -745,16 +754,8 @@ TEST_P(RuntimeTest, FatalCardErrorFailsPendingWorkAndTheRuntimeRecovers) {
   soft()->RaiseFatalForTest(0xfa7a1);
   ASSERT_EQ(rt_->queue(0).Submit(pkts), pkts.size());
   std::vector<Result> res(clear.size());
-  size_t completed = 0;
   bool recovered = false;
-  std::array<RtCompletion, 32> cpl;
-  for (int round = 0; (completed < pkts.size() || !recovered) && round < 10000; ++round) {
-    (void)rt_->Service();
-    const size_t m = rt_->queue(0).Poll(cpl);
-    for (size_t k = 0; k < m; ++k) Collect(cpl[k], res);
-    completed += m;
-    recovered = rt_->card_up() && rt_->stats().recoveries == 1;
-  }
+  const size_t completed = PollThroughRecovery(pkts.size(), res, &recovered);
   ASSERT_TRUE(recovered);
   ASSERT_EQ(completed, pkts.size());
   for (size_t i = 40; i < 50; ++i) EXPECT_EQ(res[i].status, RtStatus::kDeviceError) << i;
