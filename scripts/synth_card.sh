@@ -83,21 +83,18 @@ libmap="memory_libmap -lib +/xilinx/lutrams_xcu.txt -lib +/xilinx/brams_xc4v.txt
 script="$read_cmd; $hier"
 script+="; design -save hier; delete */p:*; write_json $out/elab.json; design -load hier"
 script+="; proc; design -save elab"
+# synth_xilinx up to its memory mapping, saving the memories as Yosys sees them just before.
+xil="synth_xilinx -family xcup -noiopad -abc9 $uram -top $top"
+to_memory="; $xil -run begin:map_memory; select */t:\$mem_v2; write_rtlil -selected $out/mems.il; select -clear"
 case " $steps " in *" counts "*)
-  xil="synth_xilinx -family xcup -noiopad -abc9 $uram -top $top"
-  script+="; $xil -run begin:map_memory; select */t:\$mem_v2; write_rtlil -selected $out/mems.il; select -clear"
-  script+="; $xil -run map_memory:; tee -q -o $out/stat.txt stat -top $top"
-  script+="; design -load elab" ;;
+  script+="$to_memory; $xil -run map_memory:; tee -q -o $out/stat.txt stat -top $top; design -load elab" ;;
 esac
 case " $steps " in *" memories "*)
   # Memories only (the contract defaults' 4096-SA tables in reach of a shorter run): through
   # synth_xilinx's map_memory step, then `stat` counts the block RAM, URAM and LUTRAM primitives
   # per module and for the whole top, without the gate-level mapping of the logic.
   case " $steps " in *" counts "*) echo "synth_card.sh: 'memories' is part of 'counts'" >&2; exit 2 ;; esac
-  xil="synth_xilinx -family xcup -noiopad -abc9 $uram -top $top"
-  script+="; $xil -run begin:map_memory; select */t:\$mem_v2; write_rtlil -selected $out/mems.il; select -clear"
-  script+="; $xil -run map_memory:map_ffram; tee -q -o $out/memstat.txt stat -top $top"
-  script+="; design -load elab" ;;
+  script+="$to_memory; $xil -run map_memory:map_ffram; tee -q -o $out/memstat.txt stat -top $top; design -load elab" ;;
 esac
 case " $steps " in *" depth "*)
   # `delete =* %C` removes every instance of a module of the design (submodules and the
