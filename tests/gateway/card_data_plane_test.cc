@@ -155,14 +155,7 @@ class CardDataPlaneTest : public ::testing::TestWithParam<std::string> {
                                                    uint32_t replay_window = 128) {
     if (a_local.empty()) a_local = {Ts("192.0.2.0", "192.0.2.255")};
     if (a_remote.empty()) a_remote = {Ts("198.51.100.0", "198.51.100.255")};
-    ChildSaInfo ia;
-    ia.connection = "gw";
-    ia.child = "net";
-    ia.unique_id = key_seed;
-    ia.mode = sa::Mode::kTunnel;
-    ia.suite = sa::Suite::kAesGcm128;
-    ia.udp_encap = true;
-    ia.replay_window = replay_window;
+    ChildSaInfo ia = testing::TestChild(key_seed, replay_window);
     ia.local = a_.self;
     ia.remote = b_.self;
     ia.local_ts = a_local;

@@ -20,6 +20,20 @@ inline TrafficSelector Ts(const char* first, const char* last) {
   return t;
 }
 
+// A tunnel-mode AES-GCM-128 CHILD_SA in UDP encapsulation, as the gateway tests install it
+// ("gw"/"net"); the caller sets endpoints, selectors and SPIs.
+inline ChildSaInfo TestChild(uint32_t unique_id, uint32_t replay_window = 128) {
+  ChildSaInfo c;
+  c.connection = "gw";
+  c.child = "net";
+  c.unique_id = unique_id;
+  c.mode = sa::Mode::kTunnel;
+  c.suite = sa::Suite::kAesGcm128;
+  c.udp_encap = true;
+  c.replay_window = replay_window;
+  return c;
+}
+
 // The endpoint `addr`:4500 (NAT-T).
 inline Endpoint Ep(const char* addr) { return Endpoint{*sa::IpAddress::Parse(addr), 4500}; }
 

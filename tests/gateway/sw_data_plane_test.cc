@@ -30,14 +30,7 @@ class SoftwareDataPlaneTest : public ::testing::Test {
 
   // A protects 192.0.2.0/24 <-> 198.51.100.0/24, B the mirror; a->b keys from `seed`, b->a from seed + 1.
   void InstallChild(uint32_t seed) {
-    ChildSaInfo ia;
-    ia.connection = "gw";
-    ia.child = "net";
-    ia.unique_id = seed;
-    ia.mode = sa::Mode::kTunnel;
-    ia.suite = sa::Suite::kAesGcm128;
-    ia.udp_encap = true;
-    ia.replay_window = 128;
+    ChildSaInfo ia = testing::TestChild(seed);
     ia.local = a_ep_;
     ia.remote = b_ep_;
     ia.local_ts = {Ts("192.0.2.0", "192.0.2.255")};
